@@ -1,0 +1,247 @@
+package sipsim
+
+import (
+	"context"
+	"time"
+)
+
+// CallStatus is where a click-to-call stands. The active statuses come in
+// this order; a call ends in exactly one final status.
+type CallStatus string
+
+const (
+	CallInitiating    CallStatus = "initiating"     // accepted, nothing rings yet
+	CallRingingAgent  CallStatus = "ringing_agent"  // the employee's phone is being rung
+	CallDialingTarget CallStatus = "dialing_target" // employee answered, target being dialled
+	CallInProgress    CallStatus = "in_progress"    // both legs answered and bridged
+
+	CallCompleted CallStatus = "completed"
+	CallBusy      CallStatus = "busy"
+	CallNoAnswer  CallStatus = "no_answer"
+	CallFailed    CallStatus = "failed"
+	CallCanceled  CallStatus = "canceled"
+)
+
+// ActiveCallStatuses lists the statuses of a call that is not over. The
+// stores enforce one call in these statuses per phone.
+var ActiveCallStatuses = []CallStatus{CallInitiating, CallRingingAgent, CallDialingTarget, CallInProgress}
+
+// Final reports whether s ends a call.
+func (s CallStatus) Final() bool {
+	switch s {
+	case CallCompleted, CallBusy, CallNoAnswer, CallFailed, CallCanceled:
+		return true
+	}
+	return false
+}
+
+// Valid reports whether s is a known status.
+func (s CallStatus) Valid() bool {
+	return s.Final() || s == CallInitiating || s == CallRingingAgent || s == CallDialingTarget || s == CallInProgress
+}
+
+// EndReason says why a call ended, naming the leg where it happened.
+type EndReason string
+
+const (
+	ReasonAgentHangup      EndReason = "agent_hangup"
+	ReasonTargetHangup     EndReason = "target_hangup"
+	ReasonAgentNoAnswer    EndReason = "agent_no_answer"
+	ReasonAgentBusy        EndReason = "agent_busy"
+	ReasonAgentDeclined    EndReason = "agent_declined"
+	ReasonAgentUnreachable EndReason = "agent_unreachable"
+	ReasonAgentFailed      EndReason = "agent_failed"
+	ReasonTargetNoAnswer   EndReason = "target_no_answer"
+	ReasonTargetBusy       EndReason = "target_busy"
+	ReasonTargetDeclined   EndReason = "target_declined"
+	ReasonTrunkRejected    EndReason = "trunk_rejected"
+	ReasonTrunkUnreachable EndReason = "trunk_unreachable"
+	ReasonAgentHungUpEarly EndReason = "agent_hangup_before_answer"
+	ReasonMediaTimeout     EndReason = "media_timeout"
+	ReasonMaxDuration      EndReason = "max_duration"
+	ReasonCodecMismatch    EndReason = "codec_mismatch"
+	ReasonCanceledViaAPI   EndReason = "canceled_via_api"
+	ReasonServerShutdown   EndReason = "server_shutdown"
+	ReasonServerRestart    EndReason = "server_restart"
+	ReasonInternalError    EndReason = "internal_error"
+)
+
+// LegStatus is the state of one SIP leg of a call.
+type LegStatus string
+
+const (
+	LegIdle      LegStatus = "idle"    // not dialled (yet)
+	LegDialing   LegStatus = "dialing" // INVITE sent
+	LegRinging   LegStatus = "ringing" // 180/183 received
+	LegAnswered  LegStatus = "answered"
+	LegCompleted LegStatus = "completed" // answered, then hung up
+	LegBusy      LegStatus = "busy"
+	LegNoAnswer  LegStatus = "no_answer"
+	LegFailed    LegStatus = "failed"
+	LegCanceled  LegStatus = "canceled"
+)
+
+// Leg records one side of a call: agent (the employee's phone) or target
+// (the customer, through the trunk).
+type Leg struct {
+	Status     LegStatus
+	SIPCode    int // final SIP status received, 0 if none
+	Contact    string
+	StartedAt  *time.Time
+	RingingAt  *time.Time
+	AnsweredAt *time.Time
+	EndedAt    *time.Time
+}
+
+// Call is one click-to-call: leg A to the employee's phone, then leg B to
+// the target through the trunk.
+type Call struct {
+	ID           string // "call_" + random
+	AccountID    int64
+	PhoneID      int64
+	TargetNumber string // E.164
+	CallerID     string // number presented to the target
+	Direction    string // "outbound"
+	Source       string // "api"
+	Status       CallStatus
+	EndedReason  EndReason
+	AgentLeg     Leg
+	TargetLeg    Leg
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	AnsweredAt   *time.Time // target answered: talk time starts
+	EndedAt      *time.Time
+}
+
+// RingSeconds is how long the target rang before answering or giving up.
+func (c *Call) RingSeconds() float64 {
+	start := c.TargetLeg.StartedAt
+	if start == nil {
+		return 0
+	}
+	end := c.AnsweredAt
+	if end == nil {
+		end = c.EndedAt
+	}
+	if end == nil {
+		return 0
+	}
+	return end.Sub(*start).Seconds()
+}
+
+// TalkSeconds is how long both sides were connected.
+func (c *Call) TalkSeconds() float64 {
+	if c.AnsweredAt == nil || c.EndedAt == nil {
+		return 0
+	}
+	return c.EndedAt.Sub(*c.AnsweredAt).Seconds()
+}
+
+// Event types, named as webhooks and SSE will name them.
+const (
+	EventCallCreated       = "call.created"
+	EventCallRingingAgent  = "call.ringing_agent"
+	EventCallAgentAnswered = "call.agent_answered"
+	EventCallTargetRinging = "call.target_ringing"
+	EventCallAnswered      = "call.answered"
+	EventCallEnded         = "call.ended"
+)
+
+// CallEvent is one entry of a call's timeline. IDs grow monotonically per
+// store so that event streams can resume from the last one seen.
+type CallEvent struct {
+	ID        int64
+	AccountID int64
+	CallID    string
+	Type      string
+	Status    CallStatus
+	At        time.Time
+}
+
+// CallStore persists calls and their timelines.
+type CallStore interface {
+	// CreateCall stores a new call with its first event. ECONFLICT when
+	// the phone already has an active call (enforced by the database, so
+	// it holds under concurrency and across nodes).
+	CreateCall(ctx context.Context, c *Call, ev *CallEvent) error
+	// Call returns one call of the account. ENOTFOUND.
+	Call(ctx context.Context, accountID int64, id string) (*Call, error)
+	// UpdateCall saves c and appends ev (if not nil) in one transaction.
+	// ENOTFOUND.
+	UpdateCall(ctx context.Context, c *Call, ev *CallEvent) error
+	// CallEvents returns the timeline of a call, oldest first.
+	CallEvents(ctx context.Context, accountID int64, callID string) ([]*CallEvent, error)
+	// ActiveCalls returns every call not in a final status.
+	ActiveCalls(ctx context.Context) ([]*Call, error)
+}
+
+// CallPlan is everything the telephony engine needs to run the two legs.
+type CallPlan struct {
+	CallID       string
+	Phone        *Phone
+	Contacts     []*Registration
+	TargetNumber string
+	CallerID     string // presented to the target
+	RingTimeout  time.Duration
+	MaxDuration  time.Duration
+}
+
+// Progress kinds reported by Telephony.PlaceCall.
+type ProgressKind string
+
+const (
+	ProgressAgentDialing   ProgressKind = "agent_dialing"
+	ProgressAgentRinging   ProgressKind = "agent_ringing"
+	ProgressAgentAnswered  ProgressKind = "agent_answered"
+	ProgressTargetDialing  ProgressKind = "target_dialing"
+	ProgressTargetRinging  ProgressKind = "target_ringing"
+	ProgressTargetAnswered ProgressKind = "target_answered"
+)
+
+// CallProgress is one step of a call reported by the telephony engine.
+type CallProgress struct {
+	Kind    ProgressKind
+	Contact string // the agent contact that answered, for ProgressAgentAnswered
+	SIPCode int
+}
+
+// CallOutcome is how a call ended. The engine classifies the end where it
+// happens; the calls use case only records it.
+type CallOutcome struct {
+	Status     CallStatus
+	Reason     EndReason
+	AgentCode  int // final SIP code from the agent leg, 0 if none
+	TargetCode int
+	Err        error // cause, for logs only
+}
+
+// Telephony runs the SIP side of a click-to-call.
+type Telephony interface {
+	// PlaceCall rings the agent's contacts, dials the target once the agent
+	// answers, bridges the audio and returns when the call is over.
+	// progress is called synchronously from the call's goroutine. Cancelling
+	// ctx hangs up (CANCEL or BYE) and ends with ReasonCanceledViaAPI
+	// unless the context's cause is an EndReason.
+	PlaceCall(ctx context.Context, plan CallPlan, progress func(CallProgress)) CallOutcome
+}
+
+// CreateCallRequest is a click-to-call order from the API.
+type CreateCallRequest struct {
+	AccountID    int64
+	PhoneID      int64
+	TargetNumber string
+}
+
+// CallService is the click-to-call use case as the API sees it.
+type CallService interface {
+	// CreateCall validates the request, stores the call as initiating and
+	// starts it in the background. EINVALID for a bad target number,
+	// ENOTFOUND for an unknown phone, EUNPROCESSABLE when the phone is not
+	// active or has no registered device, ECONFLICT when it is on a call,
+	// EUNAVAILABLE when the server is shutting down.
+	CreateCall(ctx context.Context, req CreateCallRequest) (*Call, error)
+	// Call returns a call as it stands. ENOTFOUND.
+	Call(ctx context.Context, accountID int64, id string) (*Call, error)
+	// CallEvents returns the call's timeline, oldest first. ENOTFOUND.
+	CallEvents(ctx context.Context, accountID int64, id string) ([]*CallEvent, error)
+}

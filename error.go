@@ -1,0 +1,63 @@
+package sipsim
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each adapter maps them once: httpapi to HTTP statuses, voip to
+// SIP responses. Anything that is not an *Error is EINTERNAL: the user sees
+// "Internal error" and a request id, the log keeps the cause.
+const (
+	EINVALID       = "invalid"
+	ENOTFOUND      = "not_found"
+	ECONFLICT      = "conflict"
+	EUNAUTHORIZED  = "unauthorized"
+	EFORBIDDEN     = "forbidden"
+	EUNPROCESSABLE = "unprocessable"
+	ERATELIMIT     = "rate_limit"
+	EUNAVAILABLE   = "unavailable"
+	EINTERNAL      = "internal"
+)
+
+// Error is an application error: a code for machines and a message that is
+// safe to show to the API user.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("sipsim error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code string, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err if it is (or wraps) an *Error, "" for
+// nil and EINTERNAL otherwise.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-facing message of err; internal errors never
+// leak their text.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error"
+}

@@ -1,0 +1,58 @@
+package sipsim
+
+import (
+	"context"
+	"time"
+)
+
+// Scope grants access to a group of routes.
+type Scope string
+
+const (
+	ScopePhonesRead  Scope = "phones.read"
+	ScopePhonesWrite Scope = "phones.write"
+	ScopeCallsRead   Scope = "calls.read"
+	ScopeCallsCreate Scope = "calls.create"
+	ScopeCallsWrite  Scope = "calls.write"
+)
+
+// AllScopes lists every scope a token may carry.
+var AllScopes = []Scope{ScopePhonesRead, ScopePhonesWrite, ScopeCallsRead, ScopeCallsCreate, ScopeCallsWrite}
+
+// Valid reports whether s is a known scope.
+func (s Scope) Valid() bool {
+	for _, v := range AllScopes {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Token is an API bearer token. Only a hash of the secret is stored.
+type Token struct {
+	ID        int64
+	AccountID int64
+	Name      string
+	Scopes    []Scope
+	Hash      string // hex SHA-256 of the secret
+	CreatedAt time.Time
+}
+
+// Has reports whether t carries scope s.
+func (t *Token) Has(s Scope) bool {
+	for _, v := range t.Scopes {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TokenStore persists API tokens.
+type TokenStore interface {
+	// CreateToken stores t and sets its ID.
+	CreateToken(ctx context.Context, t *Token) error
+	// TokenByHash finds a token by the hash of its secret. ENOTFOUND.
+	TokenByHash(ctx context.Context, hash string) (*Token, error)
+}
