@@ -2,6 +2,10 @@ package sipsim
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"time"
 )
 
@@ -55,4 +59,20 @@ type TokenStore interface {
 	CreateToken(ctx context.Context, t *Token) error
 	// TokenByHash finds a token by the hash of its secret. ENOTFOUND.
 	TokenByHash(ctx context.Context, hash string) (*Token, error)
+}
+
+// NewTokenSecret returns a fresh bearer token secret. The prefix makes
+// leaked tokens easy to recognise by secret scanners.
+func NewTokenSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return "sipsim_" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashToken returns the stored form of a token secret.
+func HashToken(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
 }
