@@ -66,6 +66,10 @@ const (
 	ReasonInternalError    EndReason = "internal_error"
 )
 
+// Error lets an EndReason be a context cancellation cause: cancelling a
+// call's context with ReasonServerShutdown ends it with that reason.
+func (r EndReason) Error() string { return string(r) }
+
 // LegStatus is the state of one SIP leg of a call.
 type LegStatus string
 
@@ -182,8 +186,11 @@ type CallPlan struct {
 	Contacts     []*Registration
 	TargetNumber string
 	CallerID     string // presented to the target
-	RingTimeout  time.Duration
-	MaxDuration  time.Duration
+	// AgentRingTimeout bounds how long the employee's phone rings;
+	// TargetRingTimeout how long the target rings once dialled.
+	AgentRingTimeout  time.Duration
+	TargetRingTimeout time.Duration
+	MaxDuration       time.Duration
 }
 
 // Progress kinds reported by Telephony.PlaceCall.
@@ -210,6 +217,8 @@ type CallProgress struct {
 type CallOutcome struct {
 	Status     CallStatus
 	Reason     EndReason
+	AgentLeg   LegStatus // final status of each leg (LegIdle if never dialled)
+	TargetLeg  LegStatus
 	AgentCode  int // final SIP code from the agent leg, 0 if none
 	TargetCode int
 	Err        error // cause, for logs only

@@ -25,6 +25,10 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Details are further user-facing lines, e.g. how to fix the input.
+	// The API lists them after Message in errors[], so the first entry
+	// stays the documented message.
+	Details []string
 }
 
 func (e *Error) Error() string {
@@ -60,4 +64,13 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "Internal error"
+}
+
+// ErrorDetails returns the extra user-facing lines of err, if any.
+func ErrorDetails(err error) []string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Details
+	}
+	return nil
 }

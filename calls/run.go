@@ -1,0 +1,139 @@
+package calls
+
+import (
+	"context"
+	"time"
+
+	"github.com/sipsim/sipsim"
+)
+
+// step is one change to record: a progress report or the final outcome.
+type step struct {
+	progress *sipsim.CallProgress
+	outcome  *sipsim.CallOutcome
+}
+
+// start runs the call in the background. The telephony engine reports
+// progress on its own goroutine; a recorder goroutine persists the steps in
+// order, so a slow database never delays SIP signalling (post-dial delay).
+func (s *Service) start(c *sipsim.Call, plan sipsim.CallPlan) {
+	ctx, cancel := context.WithCancelCause(s.ctx)
+	s.mu.Lock()
+	s.running[c.ID] = cancel
+	s.mu.Unlock()
+
+	steps := make(chan step, 16)
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		defer close(steps)
+		out := s.cfg.Telephony.PlaceCall(ctx, plan, func(p sipsim.CallProgress) {
+			steps <- step{progress: &p}
+		})
+		steps <- step{outcome: &out}
+	}()
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.running, c.ID)
+			s.mu.Unlock()
+			cancel(nil)
+		}()
+		for st := range steps {
+			s.record(c, st)
+		}
+	}()
+}
+
+// record applies one step to the call and stores it with its event. A
+// failed write is logged and the next step still applies: the final
+// outcome must reach the database even if an intermediate write failed.
+func (s *Service) record(c *sipsim.Call, st step) {
+	now := s.cfg.Now()
+	ev := apply(c, st, now)
+	c.UpdatedAt = now
+	// Not the caller's context: a call must be recorded even after the HTTP
+	// request that started it has finished.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.cfg.Calls.UpdateCall(ctx, c, ev); err != nil {
+		s.log.Error("storing call step failed", "call_id", c.ID, "err", err)
+	}
+	if st.outcome != nil {
+		attrs := []any{"call_id", c.ID, "phone_id", c.PhoneID, "status", c.Status, "reason", c.EndedReason,
+			"agent_code", c.AgentLeg.SIPCode, "target_code", c.TargetLeg.SIPCode}
+		if st.outcome.Err != nil {
+			attrs = append(attrs, "cause", st.outcome.Err.Error())
+		}
+		s.log.Info("call ended", attrs...)
+	}
+}
+
+// apply changes c for a step and returns the event to store with it (nil
+// when the step changes a detail but is not an event of its own).
+func apply(c *sipsim.Call, st step, now time.Time) *sipsim.CallEvent {
+	event := func(typ string) *sipsim.CallEvent {
+		return &sipsim.CallEvent{AccountID: c.AccountID, CallID: c.ID, Type: typ, Status: c.Status, At: now}
+	}
+	if o := st.outcome; o != nil {
+		c.Status = o.Status
+		c.EndedReason = o.Reason
+		c.EndedAt = &now
+		finishLeg(&c.AgentLeg, o.AgentLeg, o.AgentCode, now)
+		finishLeg(&c.TargetLeg, o.TargetLeg, o.TargetCode, now)
+		return event(sipsim.EventCallEnded)
+	}
+	p := st.progress
+	switch p.Kind {
+	case sipsim.ProgressAgentDialing:
+		c.Status = sipsim.CallRingingAgent
+		c.AgentLeg.Status = sipsim.LegDialing
+		c.AgentLeg.StartedAt = &now
+		return event(sipsim.EventCallRingingAgent)
+	case sipsim.ProgressAgentRinging:
+		if c.AgentLeg.RingingAt == nil {
+			c.AgentLeg.Status = sipsim.LegRinging
+			c.AgentLeg.RingingAt = &now
+		}
+		return nil
+	case sipsim.ProgressAgentAnswered:
+		// The target is dialled the moment the agent answers.
+		c.Status = sipsim.CallDialingTarget
+		c.AgentLeg.Status = sipsim.LegAnswered
+		c.AgentLeg.SIPCode = p.SIPCode
+		c.AgentLeg.Contact = p.Contact
+		c.AgentLeg.AnsweredAt = &now
+		return event(sipsim.EventCallAgentAnswered)
+	case sipsim.ProgressTargetDialing:
+		c.TargetLeg.Status = sipsim.LegDialing
+		c.TargetLeg.StartedAt = &now
+		return nil
+	case sipsim.ProgressTargetRinging:
+		c.TargetLeg.Status = sipsim.LegRinging
+		c.TargetLeg.RingingAt = &now
+		return event(sipsim.EventCallTargetRinging)
+	case sipsim.ProgressTargetAnswered:
+		c.Status = sipsim.CallInProgress
+		c.TargetLeg.Status = sipsim.LegAnswered
+		c.TargetLeg.SIPCode = p.SIPCode
+		c.TargetLeg.AnsweredAt = &now
+		c.AnsweredAt = &now
+		return event(sipsim.EventCallAnswered)
+	}
+	return nil
+}
+
+func finishLeg(l *sipsim.Leg, status sipsim.LegStatus, code int, now time.Time) {
+	if status == "" || status == sipsim.LegIdle {
+		if l.Status == "" {
+			l.Status = sipsim.LegIdle
+		}
+		return
+	}
+	l.Status = status
+	if code != 0 {
+		l.SIPCode = code
+	}
+	l.EndedAt = &now
+}

@@ -1,0 +1,155 @@
+// Package calls is the click-to-call use case: it validates an order, stores
+// the call, drives the telephony engine and records every status change with
+// its event. It knows nothing of HTTP or SIP wire details.
+package calls
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sipsim/sipsim"
+)
+
+// Config wires the service.
+type Config struct {
+	Logger        *slog.Logger
+	Now           func() time.Time
+	NewCallID     func() string // default: "call_" + 20 random base32 characters
+	Phones        sipsim.PhoneStore
+	Registrations sipsim.RegistrationStore
+	Calls         sipsim.CallStore
+	Telephony     sipsim.Telephony
+
+	AgentRingTimeout  time.Duration // default 30 s
+	TargetRingTimeout time.Duration // default 60 s
+	MaxDuration       time.Duration // default 4 h
+}
+
+// Service implements sipsim.CallService.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+
+	// ctx is the parent of every running call; Shutdown cancels it.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	running  map[string]context.CancelCauseFunc
+	draining bool
+}
+
+var _ sipsim.CallService = (*Service)(nil)
+
+// New returns a service; call Recover before accepting calls.
+func New(cfg Config) *Service {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewCallID == nil {
+		cfg.NewCallID = NewCallID
+	}
+	if cfg.AgentRingTimeout <= 0 {
+		cfg.AgentRingTimeout = 30 * time.Second
+	}
+	if cfg.TargetRingTimeout <= 0 {
+		cfg.TargetRingTimeout = 60 * time.Second
+	}
+	if cfg.MaxDuration <= 0 {
+		cfg.MaxDuration = 4 * time.Hour
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	return &Service{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, running: map[string]context.CancelCauseFunc{}}
+}
+
+// NewCallID returns "call_" and 20 random lower-case base32 characters
+// (100 bits).
+func NewCallID() string {
+	b := make([]byte, 13)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return "call_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))[:20]
+}
+
+// Recover closes calls that a crash left active: nothing runs them any more,
+// and their phones must be callable again. Each gets one final record.
+func (s *Service) Recover(ctx context.Context) error {
+	active, err := s.cfg.Calls.ActiveCalls(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range active {
+		now := s.cfg.Now()
+		c.Status = sipsim.CallFailed
+		c.EndedReason = sipsim.ReasonServerRestart
+		c.EndedAt = &now
+		c.UpdatedAt = now
+		endLeg(&c.AgentLeg, sipsim.LegFailed, now)
+		endLeg(&c.TargetLeg, sipsim.LegFailed, now)
+		ev := &sipsim.CallEvent{AccountID: c.AccountID, CallID: c.ID, Type: sipsim.EventCallEnded, Status: c.Status, At: now}
+		if err := s.cfg.Calls.UpdateCall(ctx, c, ev); err != nil {
+			return err
+		}
+		s.log.Warn("closed call left active by a previous run", "call_id", c.ID, "phone_id", c.PhoneID)
+	}
+	return nil
+}
+
+// endLeg closes a leg that was still open, keeping legs that already ended
+// or were never dialled as they are.
+func endLeg(l *sipsim.Leg, status sipsim.LegStatus, now time.Time) {
+	switch l.Status {
+	case sipsim.LegIdle, "":
+		l.Status = sipsim.LegIdle
+		return
+	case sipsim.LegDialing, sipsim.LegRinging, sipsim.LegAnswered:
+		if l.Status == sipsim.LegAnswered {
+			status = sipsim.LegCompleted
+		}
+		l.Status = status
+		l.EndedAt = &now
+	}
+}
+
+// Shutdown stops accepting calls, hangs up the running ones with reason
+// server_shutdown and waits for them to be stored, or for ctx.
+func (s *Service) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	s.cancel(sipsim.ReasonServerShutdown)
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Call implements sipsim.CallService.
+func (s *Service) Call(ctx context.Context, accountID int64, id string) (*sipsim.Call, error) {
+	return s.cfg.Calls.Call(ctx, accountID, id)
+}
+
+// CallEvents implements sipsim.CallService.
+func (s *Service) CallEvents(ctx context.Context, accountID int64, id string) ([]*sipsim.CallEvent, error) {
+	if _, err := s.cfg.Calls.Call(ctx, accountID, id); err != nil {
+		return nil, err
+	}
+	return s.cfg.Calls.CallEvents(ctx, accountID, id)
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+)
+
+// usageError makes run exit with status 2, as flag parsing errors do.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `Usage: sipsim <command> [flags]
+
+Commands:
+  serve          run the HTTP API, SIP registrar and call engine
+  token create   create an API token and print it on the last line
+
+Run "sipsim <command> -h" for a command's flags.
+`
+
+// run is the whole program: main passes it the process's arguments,
+// environment and standard streams.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"missing command"}
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], getenv, stderr)
+	case "token":
+		if len(args) < 2 || args[1] != "create" {
+			fmt.Fprint(stderr, "Usage: sipsim token create --scopes SCOPES [--name NAME] [--data-dir DIR | --db URL]\n")
+			return usageError{"unknown token command"}
+		}
+		return runTokenCreate(ctx, args[2:], getenv, stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "sipsim: unknown command %q\n\n%s", args[0], usage)
+	return usageError{"unknown command"}
+}

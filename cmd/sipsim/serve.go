@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/sipsim/sipsim"
+	"github.com/sipsim/sipsim/calls"
+	"github.com/sipsim/sipsim/httpapi"
+	"github.com/sipsim/sipsim/voip"
+	"github.com/sipsim/sipsim/voip/media"
+)
+
+// realm is the SIP digest realm of the default account.
+const realm = "sipsim"
+
+type serveConfig struct {
+	httpAddr, sipAddr, dataDir, db      string
+	trunk, trunkUser, trunkPass         string
+	publicAddr, rtpPorts                string
+	agentRing, targetRing, mediaTimeout time.Duration
+	maxDuration, drainTimeout           time.Duration
+	logLevel, logFormat                 string
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	var c serveConfig
+	fs := newFlagSet("sipsim serve", stderr)
+	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP API listen address")
+	fs.StringVar(&c.sipAddr, "sip-addr", "0.0.0.0:5060", "SIP listen address (UDP and TCP)")
+	fs.StringVar(&c.dataDir, "data-dir", "./sipsim-data", "data directory (SQLite database, later recordings)")
+	fs.StringVar(&c.db, "db", "", "database URL or SQLite path (default: sipsim.db in --data-dir)")
+	fs.StringVar(&c.trunk, "trunk", "", "carrier SIP URI the targets are dialled through, e.g. sip:127.0.0.1:5090")
+	fs.StringVar(&c.trunkUser, "trunk-username", "", "digest user name if the carrier challenges")
+	fs.StringVar(&c.trunkPass, "trunk-password", "", "digest password if the carrier challenges")
+	fs.StringVar(&c.publicAddr, "public-addr", "", "IP address put in Via, Contact and SDP (default: the SIP listen IP, or this host's first non-loopback IPv4)")
+	fs.StringVar(&c.rtpPorts, "rtp-ports", "10000-20000", "UDP port range for RTP, MIN-MAX")
+	fs.DurationVar(&c.agentRing, "agent-ring-timeout", 30*time.Second, "how long the employee's phone rings")
+	fs.DurationVar(&c.targetRing, "target-ring-timeout", 60*time.Second, "how long the target rings")
+	fs.DurationVar(&c.mediaTimeout, "media-timeout", 30*time.Second, "end a call when a side sends no audio for this long")
+	fs.DurationVar(&c.maxDuration, "max-call-duration", 4*time.Hour, "end calls longer than this")
+	fs.DurationVar(&c.drainTimeout, "drain-timeout", 10*time.Second, "on SIGTERM, how long to wait for calls to be hung up and stored")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, c.logLevel, c.logFormat)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if err := serve(ctx, c, log); err != nil {
+		log.Error("sipsim stopped", "err", err)
+		return err
+	}
+	return nil
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json")
+}
+
+func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
+	now := func() time.Time { return time.Now().UTC() }
+	sipHost, _, err := net.SplitHostPort(c.sipAddr)
+	if err != nil {
+		return usageError{fmt.Sprintf("--sip-addr %q: %v", c.sipAddr, err)}
+	}
+	publicAddr := c.publicAddr
+	if publicAddr == "" {
+		publicAddr = guessPublicAddr(sipHost)
+	}
+	rtpMin, rtpMax, err := parsePortRange(c.rtpPorts)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	bindIP, err := netip.ParseAddr(sipHost)
+	if err != nil {
+		bindIP = netip.IPv4Unspecified()
+	}
+	alloc, err := media.NewAllocator(bindIP, rtpMin, rtpMax)
+	if err != nil {
+		return usageError{fmt.Sprintf("--rtp-ports: %v", err)}
+	}
+
+	db, err := openStore(ctx, c.db, c.dataDir, now)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	sipCtx, stopSIP := context.WithCancel(context.Background())
+	defer stopSIP()
+	engine, err := voip.New(voip.Config{
+		Logger: log.With("component", "sip"), Now: now,
+		SIPAddr: c.sipAddr, PublicAddr: publicAddr, Realm: realm, AccountID: sipsim.DefaultAccountID,
+		Trunk: c.trunk, TrunkUsername: c.trunkUser, TrunkPassword: c.trunkPass,
+		Media: alloc, Phones: db, Registrations: db, MediaTimeout: c.mediaTimeout,
+	})
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	svc := calls.New(calls.Config{
+		Logger: log.With("component", "calls"), Now: now,
+		Phones: db, Registrations: db, Calls: db, Telephony: engine,
+		AgentRingTimeout: c.agentRing, TargetRingTimeout: c.targetRing, MaxDuration: c.maxDuration,
+	})
+	if err := svc.Recover(ctx); err != nil {
+		return fmt.Errorf("recover calls: %w", err)
+	}
+	if c.trunk == "" {
+		log.Warn("no --trunk configured: calls will fail once the employee answers")
+	}
+
+	ln, err := net.Listen("tcp", c.httpAddr)
+	if err != nil {
+		return fmt.Errorf("http listen: %w", err)
+	}
+	if err := engine.Listen(sipCtx); err != nil {
+		ln.Close()
+		return err
+	}
+	var stopping atomic.Bool
+	handler := httpapi.NewServer(httpapi.Config{
+		Logger: log.With("component", "http"), Now: now,
+		Tokens: db, Phones: db, Registrations: db, Calls: svc, Realm: realm,
+		Ready: func() bool { return !stopping.Load() && engine.Ready() },
+	})
+	hs := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- hs.Serve(ln) }()
+	log.Info("sipsim serving", "http", ln.Addr().String(), "sip_port", engine.Port(), "public_addr", publicAddr, "trunk", c.trunk)
+
+	select {
+	case <-ctx.Done():
+	case err := <-httpErr:
+		return fmt.Errorf("http: %w", err)
+	}
+	log.Info("shutting down: hanging up calls", "drain_timeout", c.drainTimeout)
+	stopping.Store(true)
+	drainCtx, cancel := context.WithTimeout(context.Background(), c.drainTimeout)
+	defer cancel()
+	if err := svc.Shutdown(drainCtx); err != nil {
+		log.Warn("calls still running at drain timeout", "err", err)
+	}
+	if err := hs.Shutdown(drainCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http shutdown", "err", err)
+	}
+	stopSIP()
+	log.Info("stopped")
+	return nil
+}
+
+func parsePortRange(s string) (int, int, error) {
+	lo, hi, ok := strings.Cut(s, "-")
+	a, err1 := strconv.Atoi(lo)
+	b, err2 := strconv.Atoi(hi)
+	if !ok || err1 != nil || err2 != nil || a < 1024 || b > 65535 || b-a < 3 {
+		return 0, 0, fmt.Errorf("--rtp-ports %q: want MIN-MAX within 1024-65535 with room for at least two ports", s)
+	}
+	return a, b, nil
+}
+
+// guessPublicAddr picks the address peers can reach us at when the operator
+// did not say: the SIP listen IP if specific, else the first non-loopback
+// IPv4 of this host.
+func guessPublicAddr(sipHost string) string {
+	if ip, err := netip.ParseAddr(sipHost); err == nil && !ip.IsUnspecified() {
+		return ip.String()
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+				return n.IP.String()
+			}
+		}
+	}
+	return "127.0.0.1"
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/sipsim/sipsim"
+)
+
+// runTokenCreate creates an API token. The secret is the last line of
+// stdout (scripts take it with tail -n1); it is stored only as a hash and
+// cannot be shown again.
+func runTokenCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sipsim token create", stderr)
+	scopes := fs.String("scopes", "", "comma-separated scopes: "+scopeList())
+	name := fs.String("name", "", "a label to recognise the token by")
+	dataDir := fs.String("data-dir", "./sipsim-data", "data directory holding the SQLite database")
+	dbURL := fs.String("db", "", "database URL or SQLite path (default: sipsim.db in --data-dir)")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	var list []sipsim.Scope
+	for _, s := range strings.Split(*scopes, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		sc := sipsim.Scope(s)
+		if !sc.Valid() {
+			fmt.Fprintf(stderr, "sipsim: unknown scope %q (known: %s)\n", s, scopeList())
+			return usageError{"unknown scope"}
+		}
+		list = append(list, sc)
+	}
+	if len(list) == 0 {
+		fmt.Fprintf(stderr, "sipsim: --scopes is required (known: %s)\n", scopeList())
+		return usageError{"no scopes"}
+	}
+	db, err := openStore(ctx, *dbURL, *dataDir, time.Now)
+	if err != nil {
+		fmt.Fprintln(stderr, "sipsim:", err)
+		return err
+	}
+	defer db.Close()
+	secret := sipsim.NewTokenSecret()
+	t := &sipsim.Token{AccountID: sipsim.DefaultAccountID, Name: *name, Scopes: list, Hash: sipsim.HashToken(secret), CreatedAt: time.Now().UTC()}
+	if err := db.CreateToken(ctx, t); err != nil {
+		fmt.Fprintln(stderr, "sipsim:", err)
+		return err
+	}
+	fmt.Fprintf(stderr, "Created token %d with scopes %s. Keep it secret: it is shown only once.\n", t.ID, *scopes)
+	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+func scopeList() string {
+	s := make([]string, len(sipsim.AllScopes))
+	for i, v := range sipsim.AllScopes {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ",")
+}

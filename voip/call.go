@@ -1,0 +1,294 @@
+package voip
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/sipsim/sipsim"
+	"github.com/sipsim/sipsim/voip/media"
+)
+
+// Causes for giving up on a leg ourselves.
+var (
+	errAgentRingTimeout  = errors.New("agent ring timeout")
+	errTargetRingTimeout = errors.New("target ring timeout")
+	errAgentLeft         = errors.New("agent hung up while the target rang")
+)
+
+// callRun is one click-to-call in the engine: leg A, then leg B, then the
+// bridge. It lives for the duration of PlaceCall and owns every goroutine
+// it starts.
+type callRun struct {
+	e        *Engine
+	plan     sipsim.CallPlan
+	bridge   *media.Bridge
+	mu       sync.Mutex // serialises progress reports from forked INVITEs
+	progress func(sipsim.CallProgress)
+	answered bool // agent answered: later agent 180s are stale
+}
+
+// PlaceCall implements sipsim.Telephony.
+func (e *Engine) PlaceCall(ctx context.Context, plan sipsim.CallPlan, progress func(sipsim.CallProgress)) sipsim.CallOutcome {
+	br, err := e.cfg.Media.NewBridge(e.log.With("call_id", plan.CallID))
+	if err != nil {
+		return sipsim.CallOutcome{Status: sipsim.CallFailed, Reason: sipsim.ReasonInternalError, AgentLeg: sipsim.LegIdle, TargetLeg: sipsim.LegIdle, Err: err}
+	}
+	defer br.Close()
+	c := &callRun{e: e, plan: plan, bridge: br, progress: progress}
+	return c.run(ctx)
+}
+
+func (c *callRun) report(p sipsim.CallProgress) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch p.Kind {
+	case sipsim.ProgressAgentRinging:
+		if c.answered {
+			return
+		}
+	case sipsim.ProgressAgentAnswered:
+		c.answered = true
+	}
+	c.progress(p)
+}
+
+func (c *callRun) run(ctx context.Context) sipsim.CallOutcome {
+	agent, out := c.ringAgent(ctx)
+	if agent == nil {
+		return out
+	}
+	codec, ok := agent.answer.firstCodec()
+	if !ok {
+		agent.hangup()
+		return sipsim.CallOutcome{Status: sipsim.CallFailed, Reason: sipsim.ReasonCodecMismatch, AgentLeg: sipsim.LegCompleted, TargetLeg: sipsim.LegIdle, AgentCode: 200, Err: errors.New("agent answered without G.711")}
+	}
+	mc, _ := media.CodecByName(codec.name)
+	c.bridge.SetRemote(media.A, agent.answer.addr, mc, agent.answer.dtmfPT)
+	c.bridge.PlayRingback()
+
+	target, out := c.dialTarget(ctx, agent, codec)
+	if target == nil {
+		agent.hangup()
+		return out
+	}
+	tc, ok := target.answer.firstCodec()
+	if !ok || tc.name != codec.name {
+		agent.hangup()
+		target.hangup()
+		return sipsim.CallOutcome{Status: sipsim.CallFailed, Reason: sipsim.ReasonCodecMismatch, AgentLeg: sipsim.LegCompleted, TargetLeg: sipsim.LegCompleted, AgentCode: 200, TargetCode: 200, Err: errors.New("target answered with another codec")}
+	}
+	c.bridge.SetRemote(media.B, target.answer.addr, mc, target.answer.dtmfPT)
+	c.bridge.Connect()
+	c.report(sipsim.CallProgress{Kind: sipsim.ProgressTargetAnswered, SIPCode: 200})
+	return c.talk(ctx, agent, target)
+}
+
+// ringAgent INVITEs every registered contact of the phone at once; the first
+// to answer wins and the others are cancelled.
+func (c *callRun) ringAgent(ctx context.Context) (*leg, sipsim.CallOutcome) {
+	ringCtx, cancel := context.WithTimeoutCause(ctx, c.plan.AgentRingTimeout, errAgentRingTimeout)
+	offer := buildOffer(c.e.mediaIP(), c.bridge.LocalPort(media.A), c.e.now().UnixNano(),
+		[]sdpCodec{staticPT[0], staticPT[8]})
+
+	type result struct {
+		l       *leg
+		err     error
+		contact string
+	}
+	results := make(chan result, len(c.plan.Contacts))
+	for _, reg := range c.plan.Contacts {
+		go func() {
+			l, err := c.e.invite(ringCtx, c.agentRequest(reg, offer))
+			results <- result{l, err, reg.Contact}
+		}()
+	}
+	c.report(sipsim.CallProgress{Kind: sipsim.ProgressAgentDialing})
+
+	var failures []error
+	for i := range c.plan.Contacts {
+		r := <-results
+		if r.err != nil {
+			failures = append(failures, r.err)
+			continue
+		}
+		// Winner: cancel the other forks and let them finish in the
+		// background so the target is dialled without waiting for
+		// their 487s.
+		cancel()
+		go func(left int) {
+			for range left {
+				if late := <-results; late.l != nil {
+					late.l.hangup()
+				}
+			}
+		}(len(c.plan.Contacts) - i - 1)
+		c.report(sipsim.CallProgress{Kind: sipsim.ProgressAgentAnswered, Contact: r.contact, SIPCode: 200})
+		return r.l, sipsim.CallOutcome{}
+	}
+	cause := context.Cause(ringCtx)
+	cancel()
+	return nil, classifyAgentFailure(ctx, cause, failures)
+}
+
+func (c *callRun) agentRequest(reg *sipsim.Registration, offer []byte) legRequest {
+	var uri sip.Uri
+	if err := sip.ParseUri(reg.Contact, &uri); err != nil {
+		// Stored contacts were parsed at REGISTER time; fall back to the
+		// address the phone registered from.
+		uri = sip.Uri{Scheme: "sip", User: strconv.Itoa(c.plan.Phone.InternalNumber), Host: reg.Received}
+	}
+	target := c.plan.TargetNumber
+	return legRequest{
+		recipient:   uri,
+		destination: reg.Received,
+		transport:   reg.Transport,
+		// The employee sees whom they are about to call.
+		from:    sip.FromHeader{DisplayName: target, Address: sip.Uri{Scheme: "sip", User: target, Host: c.e.cfg.PublicAddr}},
+		to:      sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: strconv.Itoa(c.plan.Phone.InternalNumber), Host: c.e.cfg.PublicAddr}},
+		headers: []sip.Header{sip.NewHeader("X-Sipsim-Call-Id", c.plan.CallID)},
+		sdp:     offer,
+		onProvisional: func(res *sip.Response) {
+			if res.StatusCode == 180 || res.StatusCode == 183 {
+				c.report(sipsim.CallProgress{Kind: sipsim.ProgressAgentRinging, SIPCode: res.StatusCode})
+			}
+		},
+	}
+}
+
+// dialTarget INVITEs the target through the trunk, offering the codec the
+// agent answered with (so no transcoding is ever needed), while the agent
+// hears ringback or the carrier's early media.
+func (c *callRun) dialTarget(ctx context.Context, agent *leg, codec sdpCodec) (*leg, sipsim.CallOutcome) {
+	if c.e.trunk.Host == "" {
+		return nil, sipsim.CallOutcome{Status: sipsim.CallFailed, Reason: sipsim.ReasonTrunkUnreachable, AgentLeg: sipsim.LegCompleted, TargetLeg: sipsim.LegFailed, AgentCode: 200, Err: errors.New("no trunk configured")}
+	}
+	dialCtx, cancelDial := context.WithCancelCause(ctx)
+	defer cancelDial(nil)
+	go func() {
+		select {
+		case <-agent.done():
+			cancelDial(errAgentLeft)
+		case <-dialCtx.Done():
+		}
+	}()
+	ringCtx, cancelRing := context.WithTimeoutCause(dialCtx, c.plan.TargetRingTimeout, errTargetRingTimeout)
+	defer cancelRing()
+
+	trunk := c.e.trunk
+	uri := sip.Uri{Scheme: "sip", User: c.plan.TargetNumber, Host: trunk.Host, Port: trunk.Port, UriParams: trunk.UriParams}
+	transport := "udp"
+	if trunk.UriParams != nil {
+		if t, ok := trunk.UriParams.Get("transport"); ok && t != "" {
+			transport = t
+		}
+	}
+	caller := sip.Uri{Scheme: "sip", User: c.plan.CallerID, Host: c.e.cfg.PublicAddr}
+	offer := buildOffer(c.e.mediaIP(), c.bridge.LocalPort(media.B), c.e.now().UnixNano(), []sdpCodec{codec})
+	var ringingOnce, earlyOnce sync.Once
+	mc, _ := media.CodecByName(codec.name)
+	c.report(sipsim.CallProgress{Kind: sipsim.ProgressTargetDialing})
+	target, err := c.e.invite(ringCtx, legRequest{
+		recipient: uri,
+		transport: transport,
+		from:      sip.FromHeader{Address: caller},
+		to:        sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: c.plan.TargetNumber, Host: trunk.Host}},
+		headers: []sip.Header{
+			sip.NewHeader("P-Asserted-Identity", "<"+caller.String()+">"),
+			sip.NewHeader("X-Sipsim-Call-Id", c.plan.CallID),
+		},
+		sdp:      offer,
+		username: c.e.cfg.TrunkUsername,
+		password: c.e.cfg.TrunkPassword,
+		onProvisional: func(res *sip.Response) {
+			if res.StatusCode != 180 && res.StatusCode != 183 {
+				return
+			}
+			ringingOnce.Do(func() {
+				c.report(sipsim.CallProgress{Kind: sipsim.ProgressTargetRinging, SIPCode: res.StatusCode})
+			})
+			if len(res.Body()) == 0 {
+				return
+			}
+			if d, err := parseSDP(res.Body()); err == nil {
+				// Early media: the caller hears the carrier's ringback or
+				// announcement instead of ours.
+				c.bridge.SetRemote(media.B, d.addr, mc, d.dtmfPT)
+				earlyOnce.Do(c.bridge.ForwardEarlyMedia)
+			}
+		},
+	})
+	if err != nil {
+		return nil, classifyTargetFailure(ctx, context.Cause(ringCtx), err)
+	}
+	return target, sipsim.CallOutcome{}
+}
+
+// talk holds the bridged call until one side hangs up, the media dies, the
+// maximum duration passes or the call is cancelled.
+func (c *callRun) talk(ctx context.Context, agent, target *leg) sipsim.CallOutcome {
+	out := sipsim.CallOutcome{Status: sipsim.CallCompleted, AgentLeg: sipsim.LegCompleted, TargetLeg: sipsim.LegCompleted, AgentCode: 200, TargetCode: 200}
+	maxDur := time.NewTimer(c.plan.MaxDuration)
+	defer maxDur.Stop()
+	check := time.NewTicker(time.Second)
+	defer check.Stop()
+	bridged := c.e.now()
+	for {
+		select {
+		case <-agent.done():
+			target.hangup()
+			out.Reason = sipsim.ReasonAgentHangup
+			return out
+		case <-target.done():
+			agent.hangup()
+			out.Reason = sipsim.ReasonTargetHangup
+			return out
+		case <-ctx.Done():
+			agent.hangup()
+			target.hangup()
+			out.Reason = cancelReason(ctx)
+			return out
+		case <-maxDur.C:
+			agent.hangup()
+			target.hangup()
+			out.Reason = sipsim.ReasonMaxDuration
+			return out
+		case <-check.C:
+			now := c.e.now()
+			for _, side := range []media.Side{media.A, media.B} {
+				last := c.bridge.LastReceived(side)
+				if last.Before(bridged) {
+					last = bridged
+				}
+				if now.Sub(last) > c.e.cfg.MediaTimeout {
+					agent.hangup()
+					target.hangup()
+					out.Reason = sipsim.ReasonMediaTimeout
+					return out
+				}
+			}
+		}
+	}
+}
+
+// cancelReason is the end reason carried by a cancelled call context:
+// canceled_via_api unless the canceller named another (server_shutdown...).
+func cancelReason(ctx context.Context) sipsim.EndReason {
+	var r sipsim.EndReason
+	if errors.As(context.Cause(ctx), &r) {
+		return r
+	}
+	return sipsim.ReasonCanceledViaAPI
+}
+
+// mediaIP is the address put in our SDP.
+func (e *Engine) mediaIP() netip.Addr {
+	if ip, err := netip.ParseAddr(e.cfg.PublicAddr); err == nil {
+		return ip
+	}
+	return netip.IPv4Unspecified()
+}

@@ -1,0 +1,189 @@
+// Package voip is SIPSIM's telephony engine and the only package that speaks
+// SIP (through sipgo): the registrar with digest auth, the two legs of a
+// click-to-call, and, through voip/media, the RTP relay between them. It
+// implements sipsim.Telephony.
+package voip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/sipsim/sipsim"
+	"github.com/sipsim/sipsim/voip/media"
+)
+
+// Config is what the engine needs from the outside.
+type Config struct {
+	Logger *slog.Logger
+	Now    func() time.Time
+
+	// SIPAddr is where to listen for UDP and TCP, e.g. "0.0.0.0:5060".
+	SIPAddr string
+	// PublicAddr is the IP or host name put in Via, Contact and SDP.
+	PublicAddr string
+	// Realm is the digest realm phones authenticate in.
+	Realm     string
+	AccountID int64
+
+	// Trunk is the carrier's SIP URI, e.g. "sip:127.0.0.1:5090".
+	Trunk         string
+	TrunkUsername string
+	TrunkPassword string
+
+	Media         *media.Allocator
+	Phones        sipsim.PhoneStore
+	Registrations sipsim.RegistrationStore
+
+	// MediaTimeout ends a bridged call when a side sends no RTP for this long.
+	MediaTimeout time.Duration
+}
+
+// Engine runs the SIP stack.
+type Engine struct {
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+	ua     *sipgo.UserAgent
+	srv    *sipgo.Server
+	client *sipgo.Client
+	trunk  sip.Uri
+	digest *digestServer
+
+	// Filled in by Listen.
+	port    int
+	udpAddr sip.Addr // local address of the UDP listener, so UDP requests leave from it
+	ready   atomic.Bool
+
+	// dialogs maps the ID of every established dialog we created to it, so
+	// that an incoming BYE finds its leg.
+	dialogs sync.Map // string -> *sipgo.DialogClientSession
+}
+
+// userAgentName is sent in User-Agent/Server headers. No version: a banner
+// only helps scanners pick exploits.
+const userAgentName = "SIPSIM"
+
+// New builds an engine; Listen starts it.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MediaTimeout == 0 {
+		cfg.MediaTimeout = 30 * time.Second
+	}
+	e := &Engine{cfg: cfg, log: cfg.Logger, now: cfg.Now, digest: newDigestServer(cfg.Now, 5*time.Minute)}
+	if cfg.Trunk != "" {
+		if err := sip.ParseUri(cfg.Trunk, &e.trunk); err != nil {
+			return nil, fmt.Errorf("trunk URI %q: %w", cfg.Trunk, err)
+		}
+	}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(userAgentName), sipgo.WithUserAgentHostname(cfg.PublicAddr))
+	if err != nil {
+		return nil, err
+	}
+	e.ua = ua
+	if e.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(cfg.Logger)); err != nil {
+		return nil, err
+	}
+	e.srv.OnRegister(e.handleRegister)
+	e.srv.OnBye(e.handleBye)
+	e.srv.OnInvite(e.handleInvite)
+	e.srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
+	e.srv.OnOptions(e.handleOptions)
+	return e, nil
+}
+
+// Listen binds UDP and TCP on the SIP address and serves until ctx ends.
+// With port 0 the UDP port is picked first and TCP binds the same one.
+func (e *Engine) Listen(ctx context.Context) error {
+	pc, err := net.ListenPacket("udp", e.cfg.SIPAddr)
+	if err != nil {
+		return fmt.Errorf("sip udp listen: %w", err)
+	}
+	host, _, _ := net.SplitHostPort(e.cfg.SIPAddr)
+	_, portStr, _ := net.SplitHostPort(pc.LocalAddr().String())
+	e.port, _ = strconv.Atoi(portStr)
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, portStr))
+	if err != nil {
+		pc.Close()
+		return fmt.Errorf("sip tcp listen: %w", err)
+	}
+	lhost, _, _ := net.SplitHostPort(pc.LocalAddr().String())
+	e.udpAddr = sip.Addr{IP: net.ParseIP(lhost), Port: e.port, Hostname: lhost}
+	if e.client, err = sipgo.NewClient(e.ua, sipgo.WithClientLogger(e.log), sipgo.WithClientHostname(e.cfg.PublicAddr), sipgo.WithClientPort(e.port)); err != nil {
+		pc.Close()
+		ln.Close()
+		return err
+	}
+	go func() {
+		if err := e.srv.ServeUDP(pc); err != nil && ctx.Err() == nil {
+			e.log.Error("sip udp serve", "err", err)
+		}
+	}()
+	go func() {
+		if err := e.srv.ServeTCP(ln); err != nil && ctx.Err() == nil {
+			e.log.Error("sip tcp serve", "err", err)
+		}
+	}()
+	e.ready.Store(true)
+	e.log.Info("sip listening", "udp", pc.LocalAddr().String(), "tcp", ln.Addr().String(), "public_addr", e.cfg.PublicAddr)
+	go func() {
+		<-ctx.Done()
+		e.ready.Store(false)
+		pc.Close()
+		ln.Close()
+		e.ua.Close()
+	}()
+	return nil
+}
+
+// Ready reports whether SIP is listening.
+func (e *Engine) Ready() bool { return e.ready.Load() }
+
+// Port is the SIP port actually bound.
+func (e *Engine) Port() int { return e.port }
+
+func (e *Engine) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"))
+	respond(tx, res, e.log)
+}
+
+// handleInvite refuses calls placed from handsets until issue #4 routes
+// them; phones get a clear final answer instead of a timeout.
+func (e *Engine) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
+	respond(tx, sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil), e.log)
+}
+
+// handleBye ends whichever of our dialogs the BYE belongs to; the leg's
+// context is cancelled and the call goroutine hangs up the other side.
+func (e *Engine) handleBye(req *sip.Request, tx sip.ServerTransaction) {
+	id, err := sip.DialogIDFromRequestUAC(req)
+	if err == nil {
+		if v, ok := e.dialogs.Load(id); ok {
+			if err := v.(*sipgo.DialogClientSession).ReadBye(req, tx); err != nil {
+				e.log.Debug("bye", "err", err)
+			}
+			return
+		}
+	}
+	respond(tx, sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil), e.log)
+}
+
+func respond(tx sip.ServerTransaction, res *sip.Response, log *slog.Logger) {
+	if err := tx.Respond(res); err != nil && !errors.Is(err, sip.ErrTransactionTerminated) {
+		log.Debug("sip respond failed", "err", err, "code", res.StatusCode)
+	}
+}
