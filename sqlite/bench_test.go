@@ -1,0 +1,65 @@
+package sqlite
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sipsim/sipsim"
+)
+
+// BenchmarkPhones measures listing an account's phones (100 of them) and
+// reading one, the requests the API and the registrar make most.
+func BenchmarkPhones(b *testing.B) {
+	db := openTest(b, filepath.Join(b.TempDir(), "bench.db"), fixedClock())
+	ctx := b.Context()
+	for i := range 100 {
+		p := &sipsim.Phone{AccountID: sipsim.DefaultAccountID, Name: fmt.Sprintf("Phone %d", i),
+			Status: sipsim.PhoneActive, InternalNumber: 100 + i, Number: fmt.Sprintf("+336123457%02d", i), Country: "FR"}
+		if err := db.CreatePhone(ctx, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("List", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.Phones(ctx, sipsim.PhoneFilter{AccountID: sipsim.DefaultAccountID}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ByInternalNumber", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.PhoneByInternalNumber(ctx, sipsim.DefaultAccountID, 150); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkCreateCall measures one call's writes: create with its first
+// event, then end it, so the phone is free for the next iteration.
+func BenchmarkCreateCall(b *testing.B) {
+	db := openTest(b, filepath.Join(b.TempDir(), "bench.db"), fixedClock())
+	ctx := b.Context()
+	p := &sipsim.Phone{AccountID: sipsim.DefaultAccountID, Name: "Desk", Status: sipsim.PhoneActive,
+		InternalNumber: 101, Number: "+33612345678", Country: "FR"}
+	if err := db.CreatePhone(ctx, p); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		i++
+		c := &sipsim.Call{ID: fmt.Sprintf("call_%d", i), AccountID: sipsim.DefaultAccountID, PhoneID: p.ID,
+			TargetNumber: "+33698765432", Status: sipsim.CallInitiating}
+		if err := db.CreateCall(ctx, c, &sipsim.CallEvent{Type: sipsim.EventCallCreated}); err != nil {
+			b.Fatal(err)
+		}
+		c.Status, c.EndedAt = sipsim.CallCompleted, ptrTime(fixedClock()())
+		if err := db.UpdateCall(ctx, c, &sipsim.CallEvent{Type: sipsim.EventCallEnded}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func ptrTime(t time.Time) *time.Time { return &t }
