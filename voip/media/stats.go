@@ -1,0 +1,41 @@
+package media
+
+import "sync/atomic"
+
+// Stats counts a bridge's packets since it was created.
+type Stats struct {
+	AToB Flow // read on side A (from the phone), toward B
+	BToA Flow // read on side B (from the carrier), toward A
+	// Ringback counts the packets of generated ringback sent to A.
+	Ringback uint64
+}
+
+// Flow counts one direction. Every datagram read is either forwarded or
+// dropped: once each is handled, Received = Forwarded + Dropped.
+type Flow struct {
+	Received       uint64 // datagrams read from the source side's socket
+	ReceivedBytes  uint64
+	Forwarded      uint64 // packets written to the other side
+	ForwardedBytes uint64
+	// Dropped counts datagrams not forwarded: not RTP, from a source other
+	// than the latched one, before forwarding was enabled, a payload type
+	// not negotiated, or a failed write.
+	Dropped uint64
+}
+
+// flowCounters are a Flow updated by the reading goroutine and read by Stats.
+type flowCounters struct {
+	received, receivedBytes   atomic.Uint64
+	forwarded, forwardedBytes atomic.Uint64
+	dropped                   atomic.Uint64
+}
+
+func (c *flowCounters) snapshot() Flow {
+	return Flow{
+		Received:       c.received.Load(),
+		ReceivedBytes:  c.receivedBytes.Load(),
+		Forwarded:      c.forwarded.Load(),
+		ForwardedBytes: c.forwardedBytes.Load(),
+		Dropped:        c.dropped.Load(),
+	}
+}
