@@ -133,7 +133,9 @@ func (e *Engine) Listen(ctx context.Context) error {
 		}
 	}()
 	go func() {
-		if err := e.srv.ServeTCP(ln); err != nil && ctx.Err() == nil {
+		// ServeTCP only returns when the listener closes.
+		err := e.srv.ServeTCP(ln)
+		if ctx.Err() == nil {
 			e.log.Error("sip tcp serve", "err", err)
 		}
 	}()
