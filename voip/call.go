@@ -29,6 +29,7 @@ type callRun struct {
 	bridge   *media.Bridge
 	mu       sync.Mutex // serialises progress reports from forked INVITEs
 	progress func(sipsim.CallProgress)
+	ringing  bool // agent ringing reported: forks ring together, report once
 	answered bool // agent answered: later agent 180s are stale
 }
 
@@ -48,9 +49,10 @@ func (c *callRun) report(p sipsim.CallProgress) {
 	defer c.mu.Unlock()
 	switch p.Kind {
 	case sipsim.ProgressAgentRinging:
-		if c.answered {
+		if c.answered || c.ringing {
 			return
 		}
+		c.ringing = true
 	case sipsim.ProgressAgentAnswered:
 		c.answered = true
 	}

@@ -49,6 +49,10 @@ func (f *legFailure) Error() string {
 
 func (f *legFailure) Unwrap() error { return f.err }
 
+// cancelGrace is how long a cancelled INVITE waits for the provisional
+// response that a CANCEL needs.
+const cancelGrace = 2 * time.Second
+
 // errGaveUp marks an INVITE we cancelled ourselves (ring timeout, another
 // contact answered, the call was cancelled).
 var errGaveUp = errors.New("invite cancelled")
@@ -96,17 +100,21 @@ func (e *Engine) invite(ctx context.Context, r legRequest) (*leg, error) {
 	if err != nil {
 		return nil, &legFailure{err: err}
 	}
-	// Translate the caller's cancellation: a normal CANCEL once a 1xx came,
-	// an immediate give-up before.
+	// Translate the caller's cancellation into CANCEL. RFC 3261 9.1 allows
+	// a CANCEL only after a provisional response: wait a moment for one
+	// (a live peer sends 100 Trying at once), then give up without one
+	// rather than hold the call for Timer B (32 s).
 	go func() {
 		select {
 		case <-ctx.Done():
-			select {
-			case <-gotProvisional:
-				stopWait(errGaveUp)
-			default:
-				stopWait(sipgo.WaitAnswerForceCancelErr)
-			}
+		case <-waitCtx.Done():
+			return
+		}
+		select {
+		case <-gotProvisional:
+			stopWait(errGaveUp)
+		case <-time.After(cancelGrace):
+			stopWait(sipgo.WaitAnswerForceCancelErr)
 		case <-waitCtx.Done():
 		}
 	}()
@@ -116,12 +124,12 @@ func (e *Engine) invite(ctx context.Context, r legRequest) (*leg, error) {
 		Username: r.username,
 		Password: r.password,
 		OnResponse: func(res *sip.Response) error {
-			if res.IsProvisional() && res.StatusCode > 100 {
+			if res.IsProvisional() {
 				if !provisional {
 					provisional = true
 					close(gotProvisional)
 				}
-				if r.onProvisional != nil {
+				if r.onProvisional != nil && res.StatusCode > 100 {
 					r.onProvisional(res)
 				}
 			}

@@ -42,13 +42,12 @@ func (e *Engine) register(ctx context.Context, req *sip.Request) *sip.Response {
 	switch {
 	case errors.Is(err, errDigestStale):
 		return e.challenge(req, true)
-	case err != nil:
-		if sipsim.ErrorCode(err) == sipsim.EINTERNAL {
-			e.log.Error("register: phone lookup", "err", err)
-			return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
-		}
+	case errors.Is(err, errDigestMismatch), errors.Is(err, errDigestMalformed), errors.Is(err, errDigestReplay):
 		e.log.Info("register: authentication failed", "user", cred.username, "source", req.Source(), "reason", err)
 		return e.challenge(req, false)
+	case err != nil:
+		e.log.Error("register: phone lookup", "err", err)
+		return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
 	}
 	if phone.Status != sipsim.PhoneActive {
 		return sip.NewResponseFromRequest(req, sip.StatusForbidden, "Phone Not Active", nil)

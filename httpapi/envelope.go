@@ -1,0 +1,140 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// Every response of the API is one of these two envelopes, written only by
+// the functions of this file.
+
+// dataEnvelope is a success: {"status", "request_id", "timestamp", "data"}.
+type dataEnvelope struct {
+	Status    int    `json:"status"`
+	RequestID string `json:"request_id"`
+	Timestamp string `json:"timestamp"`
+	Data      any    `json:"data"`
+}
+
+// errorEnvelope is a failure: {"status", "errors", "request_id",
+// "timestamp", "path"}.
+type errorEnvelope struct {
+	Status    int      `json:"status"`
+	Errors    []string `json:"errors"`
+	RequestID string   `json:"request_id"`
+	Timestamp string   `json:"timestamp"`
+	Path      string   `json:"path"`
+}
+
+// maxBodyBytes bounds request bodies; the API's bodies are a few hundred
+// bytes, so anything near this is a mistake or an attack.
+const maxBodyBytes = 64 << 10
+
+type requestIDKey struct{}
+
+// withRequestID returns ctx carrying the request id put in every envelope.
+func withRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// requestID returns the id of the request being served.
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// envelopeTime formats the envelope timestamp: UTC, second precision, like
+// the API document ("2024-01-15T10:30:00Z").
+func envelopeTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05Z")
+}
+
+// writeData answers status with data in the success envelope.
+func writeData(w http.ResponseWriter, r *http.Request, cfg Config, status int, data any) {
+	writeJSON(w, r, cfg, status, dataEnvelope{
+		Status:    status,
+		RequestID: requestID(r.Context()),
+		Timestamp: envelopeTime(cfg.Now()),
+		Data:      data,
+	})
+}
+
+// writeError answers err in the error envelope. Internal errors are logged
+// with the request id and shown only as "Internal error".
+func writeError(w http.ResponseWriter, r *http.Request, cfg Config, err error) {
+	status, messages, internal := errorAnswer(err)
+	id := requestID(r.Context())
+	if internal {
+		cfg.Logger.ErrorContext(r.Context(), "internal error",
+			"request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, r, cfg, status, errorEnvelope{
+		Status:    status,
+		Errors:    messages,
+		RequestID: id,
+		Timestamp: envelopeTime(cfg.Now()),
+		Path:      r.URL.Path,
+	})
+}
+
+func writeJSON(w http.ResponseWriter, r *http.Request, cfg Config, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Only a programming error gets here (an unencodable value): log
+		// it and keep the envelope promise with a body that always encodes.
+		cfg.Logger.ErrorContext(r.Context(), "encode response",
+			"request_id", requestID(r.Context()), "err", err)
+		status = http.StatusInternalServerError
+		body, _ = json.Marshal(errorEnvelope{
+			Status:    status,
+			Errors:    []string{"Internal error"},
+			RequestID: requestID(r.Context()),
+			Timestamp: envelopeTime(cfg.Now()),
+			Path:      r.URL.Path,
+		})
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// errNotObject is the answer to any body that is not exactly one JSON object.
+var errNotObject = badRequest("request body must be a JSON object")
+
+// readObject reads a request body of at most maxBodyBytes that must be one
+// JSON object, and returns its members for the typed readers of fields.go.
+func readObject(w http.ResponseWriter, r *http.Request) (*object, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, &httpError{
+				status:   http.StatusRequestEntityTooLarge,
+				messages: []string{fmt.Sprintf("request body must not exceed %d bytes", maxBodyBytes)},
+			}
+		}
+		return nil, badRequest("request body could not be read")
+	}
+	return parseObject(body)
+}
+
+// parseObject decodes body as one JSON object. A syntax error, another JSON
+// type (including null) or trailing data are all "not a JSON object".
+func parseObject(body []byte) (*object, error) {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, errNotObject
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(trimmed, &members); err != nil {
+		return nil, errNotObject
+	}
+	return newObject(members), nil
+}

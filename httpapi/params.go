@@ -1,0 +1,42 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+)
+
+// queryParams parses the query string and rejects any parameter not in
+// allowed: a misspelt filter silently ignored would return the wrong data.
+func queryParams(r *http.Request, allowed ...string) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, badRequest("query string is malformed")
+	}
+	var unknown []string
+	for name := range q {
+		if !slices.Contains(allowed, name) {
+			unknown = append(unknown, fmt.Sprintf("unknown query parameter %q", name))
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return nil, badRequest(unknown...)
+	}
+	return q, nil
+}
+
+// resourceID reads the integer {id} of a route addressing one resource,
+// which takes no query parameters.
+func resourceID(r *http.Request) (int64, error) {
+	if _, err := queryParams(r); err != nil {
+		return 0, err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, badRequest("id must be a positive integer")
+	}
+	return id, nil
+}

@@ -1,0 +1,78 @@
+// Package httpapi serves the SIPSIM REST API (/api/v2/...): bearer
+// authentication with scopes, the JSON envelope every response shares, and
+// the OpenAPI document that describes it. Handlers speak only the root
+// package's interfaces; this package knows nothing of SQL or SIP.
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sipsim/sipsim"
+)
+
+// Config holds what the API needs. Logger, Now, NewID and Ready have
+// defaults; the stores and the call service are required.
+type Config struct {
+	Logger        *slog.Logger
+	Now           func() time.Time
+	NewID         func() string // request ids; default "req_" + 20 random base32 characters
+	Tokens        sipsim.TokenStore
+	Phones        sipsim.PhoneStore
+	Registrations sipsim.RegistrationStore
+	Calls         sipsim.CallService
+	// Realm is the SIP digest realm: phones' HA1 values are computed for
+	// it, and it is the sip_domain the API shows.
+	Realm string
+	// Ready reports whether the node serves calls (HTTP and SIP both
+	// listening, not shutting down); /healthz answers 503 otherwise.
+	// Default: always ready.
+	Ready func() bool
+}
+
+// NewServer returns the API as one handler. It panics when a required
+// dependency is missing, as that is a wiring mistake found at start-up.
+func NewServer(cfg Config) http.Handler {
+	cfg = cfg.withDefaults()
+	mux := http.NewServeMux()
+	for _, rt := range routes() {
+		h := rt.Handler(cfg)
+		if rt.Scope != "" {
+			h = requireScope(cfg, rt.Scope, h)
+		}
+		mux.Handle(rt.Method+" "+rt.Pattern, routed(h))
+	}
+	return serveRequest(cfg, router{cfg: cfg, mux: mux})
+}
+
+func (cfg Config) withDefaults() Config {
+	if cfg.Tokens == nil || cfg.Phones == nil || cfg.Registrations == nil || cfg.Calls == nil {
+		panic("httpapi: Config needs Tokens, Phones, Registrations and Calls")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = newRequestID
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func() bool { return true }
+	}
+	return cfg
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newRequestID returns "req_" and 20 base32 characters (100 random bits).
+func newRequestID() string {
+	b := make([]byte, 13)
+	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
+	return "req_" + strings.ToLower(idEncoding.EncodeToString(b)[:20])
+}
