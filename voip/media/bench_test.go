@@ -2,6 +2,7 @@ package media
 
 import (
 	"encoding/binary"
+	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -55,5 +56,24 @@ func TestForwardDoesNotAllocate(t *testing.T) {
 	l := newLoop(t)
 	if n := testing.AllocsPerRun(2000, func() { l.roundTrip(t) }); n != 0 {
 		t.Errorf("forwarding allocates %v times per packet, want 0", n)
+	}
+}
+
+// BenchmarkDirect is the floor BenchmarkForward is compared with: the same
+// packet sent straight from the phone's socket to the carrier's, with no
+// bridge. The bridge adds one more UDP hop, so a perfect relay costs about
+// twice this.
+func BenchmarkDirect(b *testing.B) {
+	l := newLoop(b)
+	to := l.c.carrier.conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(l.pkt)))
+	for b.Loop() {
+		if _, err := l.c.phone.conn.WriteToUDPAddrPort(l.pkt, to); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := l.c.carrier.conn.ReadFromUDPAddrPort(l.buf); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
