@@ -57,6 +57,7 @@ type Engine struct {
 	client *sipgo.Client
 	trunk  sip.Uri
 	digest *digestServer
+	tap    provisionalTap
 
 	// Filled in by Listen.
 	port    int
@@ -89,7 +90,8 @@ func New(cfg Config) (*Engine, error) {
 			return nil, fmt.Errorf("trunk URI %q: %w", cfg.Trunk, err)
 		}
 	}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(userAgentName), sipgo.WithUserAgentHostname(cfg.PublicAddr))
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(userAgentName), sipgo.WithUserAgentHostname(cfg.PublicAddr),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(e.tap.filter)))
 	if err != nil {
 		return nil, err
 	}

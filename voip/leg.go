@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -72,6 +73,26 @@ func (e *Engine) invite(ctx context.Context, r legRequest) (*leg, error) {
 		// packets from the address they registered to.
 		e.udpAddr.Copy(&req.Laddr)
 	}
+	// Our own Call-ID, so the provisional tap knows this leg's 18x before
+	// the INVITE leaves.
+	callID := sip.CallIDHeader(sip.GenerateTagN(24))
+	req.AppendHeader(&callID)
+	if r.onProvisional != nil {
+		seen := map[string]bool{} // the tap and the transaction may both report a 18x
+		var mu sync.Mutex
+		report := r.onProvisional
+		r.onProvisional = func(res *sip.Response) {
+			key := strconv.Itoa(res.StatusCode) + "/" + res.CSeq().Value() + "/" + toTag(res)
+			mu.Lock()
+			dup := seen[key]
+			seen[key] = true
+			mu.Unlock()
+			if !dup {
+				report(res)
+			}
+		}
+		defer e.tap.watch(string(callID), r.onProvisional)()
+	}
 	from := r.from
 	from.Params = sip.NewParams()
 	from.Params.Add("tag", sip.GenerateTagN(16))
@@ -90,7 +111,10 @@ func (e *Engine) invite(ctx context.Context, r legRequest) (*leg, error) {
 		contact.Address.UriParams = sip.NewParams()
 		contact.Address.UriParams.Add("transport", "tcp")
 	}
-	ua := &sipgo.DialogUA{Client: e.client, ContactHDR: contact}
+	// A phone's in-dialog requests (ACK, BYE) go where its answer came
+	// from, not to the Contact it wrote: behind NAT that Contact is a
+	// private address. The trunk's Contact is trusted as RFC 3261 says.
+	ua := &sipgo.DialogUA{Client: e.client, ContactHDR: contact, RewriteContact: r.destination != ""}
 
 	gotProvisional := make(chan struct{})
 	waitCtx, stopWait := context.WithCancelCause(context.Background())
@@ -166,6 +190,14 @@ func (e *Engine) invite(ctx context.Context, r legRequest) (*leg, error) {
 		return nil, &legFailure{code: 488, err: err}
 	}
 	return l, nil
+}
+
+func toTag(res *sip.Response) string {
+	if to := res.To(); to != nil {
+		t, _ := to.Params.Get("tag")
+		return t
+	}
+	return ""
 }
 
 // done is closed when the peer hangs up (BYE) or the dialog otherwise ends.

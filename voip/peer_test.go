@@ -152,15 +152,10 @@ func (p *peer) register(engine *Engine, user, password string, expires int) *sip
 
 // Behaviours.
 
-// answers rings briefly, as a person picks up, then answers. (sipgo's
-// client transaction can lose a 1xx that is followed at once by the 2xx.)
+// answers sends 180 and the 200 back to back: the engine must still see
+// the ringing (sipgo alone may deliver the 180 after the 200 and drop it).
 func answers(p *peer, d *sipgo.DialogServerSession) {
 	_ = d.Respond(180, "Ringing", nil)
-	select {
-	case <-time.After(50 * time.Millisecond):
-	case <-d.Context().Done():
-		return
-	}
 	_ = d.RespondSDP(p.sdp())
 }
 

@@ -1,0 +1,23 @@
+# The two commands of the README: `make run` serves, `make test` tests.
+GO ?= go
+
+.PHONY: test run peers e2e
+
+# Every test, the end-to-end ones included. As root it first installs the
+# SIP peers those need (sipp, baresip, sox); otherwise it says what to
+# install.
+test: peers
+	$(GO) test -count=1 -timeout 20m ./...
+
+# Only the end-to-end tests (built binary + real peers); E2E_RUN picks some,
+# e.g. make e2e E2E_RUN=TestTargetBusy
+e2e: peers
+	$(GO) test -count=1 -timeout 20m -v -run '$(or $(E2E_RUN),.)' ./e2e/
+
+peers:
+	@bash .ci/install-peers
+
+# The service on its defaults: API on 127.0.0.1:8080, SIP on 0.0.0.0:5060,
+# SQLite in ./sipsim-data.
+run:
+	$(GO) run ./cmd/sipsim serve
