@@ -23,8 +23,14 @@ func openRaw(t *testing.T) *sql.DB {
 
 func tables(t *testing.T, db *sql.DB) string {
 	t.Helper()
-	rows, err := db.QueryContext(t.Context(),
-		"SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+	return strings.Join(queryStrings(t, db,
+		"SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"), ",")
+}
+
+// queryStrings returns the first column of every row of query.
+func queryStrings(t *testing.T, db *sql.DB, query string) []string {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), query)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +43,10 @@ func tables(t *testing.T, db *sql.DB) string {
 		}
 		names = append(names, n)
 	}
-	return strings.Join(names, ",")
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return names
 }
 
 func versions(t *testing.T, db *sql.DB) string {

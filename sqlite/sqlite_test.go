@@ -141,19 +141,7 @@ func TestReopen(t *testing.T) {
 
 func appliedMigrations(t *testing.T, db *DB) []string {
 	t.Helper()
-	rows, err := db.reader.QueryContext(t.Context(), "SELECT name FROM schema_migrations ORDER BY version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-	}
+	names := queryStrings(t, db.reader, "SELECT name FROM schema_migrations ORDER BY version")
 	if len(names) == 0 {
 		t.Fatal("no migration recorded")
 	}
