@@ -2,123 +2,12 @@ package httpapi
 
 import (
 	"context"
-	"math"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/sipsim/sipsim"
+	"github.com/sipsim/sipsim/wire"
 )
-
-// callJSON is a call as it stands, with both legs and its timeline.
-type callJSON struct {
-	ID                  string            `json:"id"`
-	PhoneID             int64             `json:"phone_id"`
-	TargetNumber        string            `json:"target_number"`
-	CallerID            string            `json:"caller_id"`
-	Direction           string            `json:"direction"`
-	Source              string            `json:"source"`
-	Status              sipsim.CallStatus `json:"status"`
-	EndedReason         *sipsim.EndReason `json:"ended_reason"`
-	CreatedAt           string            `json:"created_at"`
-	UpdatedAt           string            `json:"updated_at"`
-	AnsweredAt          *string           `json:"answered_at"`
-	EndedAt             *string           `json:"ended_at"`
-	RingDurationSeconds float64           `json:"ring_duration_seconds"`
-	TalkDurationSeconds float64           `json:"talk_duration_seconds"`
-	AgentLeg            legJSON           `json:"agent_leg"`
-	TargetLeg           legJSON           `json:"target_leg"`
-	Events              []callEventJSON   `json:"events"`
-}
-
-// legJSON is one SIP leg: the employee's phone (agent) or the customer
-// through the trunk (target).
-type legJSON struct {
-	Status     sipsim.LegStatus `json:"status"`
-	SIPCode    *int             `json:"sip_code"`
-	Contact    *string          `json:"contact"`
-	StartedAt  *string          `json:"started_at"`
-	RingingAt  *string          `json:"ringing_at"`
-	AnsweredAt *string          `json:"answered_at"`
-	EndedAt    *string          `json:"ended_at"`
-}
-
-type callEventJSON struct {
-	ID     int64             `json:"id"`
-	Type   string            `json:"type"`
-	Status sipsim.CallStatus `json:"status"`
-	At     string            `json:"at"`
-}
-
-// callTime formats call timestamps in UTC with milliseconds: ring and
-// answer times a second apart would otherwise look equal.
-func callTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
-}
-
-func optionalTime(t *time.Time) *string {
-	if t == nil {
-		return nil
-	}
-	s := callTime(*t)
-	return &s
-}
-
-// seconds rounds a duration in seconds to milliseconds.
-func seconds(s float64) float64 {
-	return math.Round(s*1000) / 1000
-}
-
-func newLegJSON(l sipsim.Leg) legJSON {
-	v := legJSON{
-		Status:     l.Status,
-		StartedAt:  optionalTime(l.StartedAt),
-		RingingAt:  optionalTime(l.RingingAt),
-		AnsweredAt: optionalTime(l.AnsweredAt),
-		EndedAt:    optionalTime(l.EndedAt),
-	}
-	if v.Status == "" {
-		v.Status = sipsim.LegIdle
-	}
-	if l.SIPCode != 0 {
-		code := l.SIPCode
-		v.SIPCode = &code
-	}
-	if l.Contact != "" {
-		contact := l.Contact
-		v.Contact = &contact
-	}
-	return v
-}
-
-func newCallJSON(c *sipsim.Call, events []*sipsim.CallEvent) callJSON {
-	v := callJSON{
-		ID:                  c.ID,
-		PhoneID:             c.PhoneID,
-		TargetNumber:        c.TargetNumber,
-		CallerID:            c.CallerID,
-		Direction:           c.Direction,
-		Source:              c.Source,
-		Status:              c.Status,
-		CreatedAt:           callTime(c.CreatedAt),
-		UpdatedAt:           callTime(c.UpdatedAt),
-		AnsweredAt:          optionalTime(c.AnsweredAt),
-		EndedAt:             optionalTime(c.EndedAt),
-		RingDurationSeconds: seconds(c.RingSeconds()),
-		TalkDurationSeconds: seconds(c.TalkSeconds()),
-		AgentLeg:            newLegJSON(c.AgentLeg),
-		TargetLeg:           newLegJSON(c.TargetLeg),
-		Events:              make([]callEventJSON, 0, len(events)),
-	}
-	if c.EndedReason != "" {
-		reason := c.EndedReason
-		v.EndedReason = &reason
-	}
-	for _, e := range events {
-		v.Events = append(v.Events, callEventJSON{ID: e.ID, Type: e.Type, Status: e.Status, At: callTime(e.At)})
-	}
-	return v
-}
 
 // handleCreateCall starts a click-to-call: the employee's phone rings
 // first, then the target is dialled. It answers 201 before anything rings.
@@ -143,7 +32,7 @@ func handleCreateCall(cfg Config) http.Handler {
 			events = nil
 		}
 		w.Header().Set("Location", "/api/v2/calls/"+url.PathEscape(call.ID))
-		writeData(w, r, cfg, http.StatusCreated, newCallJSON(call, events))
+		writeData(w, r, cfg, http.StatusCreated, wire.NewCall(call, events))
 	})
 }
 
@@ -186,14 +75,14 @@ func handleGetCall(cfg Config) http.Handler {
 	})
 }
 
-func loadCall(ctx context.Context, cfg Config, accountID int64, id string) (callJSON, error) {
+func loadCall(ctx context.Context, cfg Config, accountID int64, id string) (wire.Call, error) {
 	call, err := cfg.Calls.Call(ctx, accountID, id)
 	if err != nil {
-		return callJSON{}, err
+		return wire.Call{}, err
 	}
 	events, err := cfg.Calls.CallEvents(ctx, accountID, id)
 	if err != nil {
-		return callJSON{}, err
+		return wire.Call{}, err
 	}
-	return newCallJSON(call, events), nil
+	return wire.NewCall(call, events), nil
 }

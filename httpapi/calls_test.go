@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sipsim/sipsim"
+	"github.com/sipsim/sipsim/wire"
 )
 
 func TestCreateCall(t *testing.T) {
@@ -144,7 +145,7 @@ func TestCreateCallSucceedsWhenTimelineIsUnreadable(t *testing.T) {
 	var data struct {
 		ID     string
 		Status string
-		Events []callEventJSON
+		Events []wire.CallEvent
 	}
 	checkData(t, a.do(t, http.MethodPost, "/api/v2/calls", tokAll, `{"phone_id": 123, "target_number": "+33698765432"}`), http.StatusCreated, &data)
 	if data.ID != "call_test1" || data.Status != "initiating" || data.Events == nil || len(data.Events) != 0 {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/sipsim/sipsim"
+	"github.com/sipsim/sipsim/wire"
 )
 
 // These tests keep openapi.json true: the routes of routes.go and the
@@ -355,7 +356,7 @@ func TestOpenAPIRequestSchemasMatchDecoders(t *testing.T) {
 
 	// The writable members of a phone are the Phone members that are not
 	// readOnly, plus the write-only sip_password.
-	phone := decodeAny(t, mustJSON(t, newPhoneJSON(documentPhone(), testRealm, 0))).(map[string]any)
+	phone := decodeAny(t, mustJSON(t, wire.NewPhone(documentPhone(), testRealm, 0))).(map[string]any)
 	props, _ := o.objectShape(o.component("schemas", "Phone"))
 	for k, p := range props {
 		if p["readOnly"] == true || o.resolve(p)["readOnly"] == true {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sipsim/sipsim"
 	"github.com/sipsim/sipsim/e164"
+	"github.com/sipsim/sipsim/wire"
 )
 
 // phoneNotFound is the message of every 404 about a phone.
@@ -35,7 +36,7 @@ func handleListPhones(cfg Config) http.Handler {
 		}
 		// One registration lookup per phone: an account has tens of
 		// phones, and the count of contacts needs the bindings anyway.
-		out := make([]phoneJSON, 0, len(phones))
+		out := make([]wire.Phone, 0, len(phones))
 		for _, p := range phones {
 			v, err := renderPhone(r.Context(), cfg, p)
 			if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sipsim/sipsim"
+	"github.com/sipsim/sipsim/wire"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -367,8 +368,8 @@ func TestUpdatePhoneNullClears(t *testing.T) {
 	a.addPhone(documentPhone())
 	body := `{"group": null, "outbound_setting": {"outbound_number": null}, "forwarding_setting": {"conditional": {"forward_number": null}}}`
 	var data struct {
-		Group           *phoneGroupJSON     `json:"group"`
-		OutboundSetting outboundSettingJSON `json:"outbound_setting"`
+		Group           *wire.PhoneGroup     `json:"group"`
+		OutboundSetting wire.OutboundSetting `json:"outbound_setting"`
 	}
 	checkData(t, a.do(t, http.MethodPatch, "/api/v2/phones/123", tokAll, body), http.StatusOK, &data)
 	stored := a.phones.phones[123]
@@ -384,9 +385,9 @@ func TestUpdatePhoneNullClears(t *testing.T) {
 func TestUpdatePhoneGroupMerges(t *testing.T) {
 	a := newTestAPI(t)
 	a.addPhone(documentPhone())
-	var data struct{ Group *phoneGroupJSON }
+	var data struct{ Group *wire.PhoneGroup }
 	checkData(t, a.do(t, http.MethodPatch, "/api/v2/phones/123", tokAll, `{"group": {"group_title": "Support"}}`), http.StatusOK, &data)
-	if data.Group == nil || *data.Group != (phoneGroupJSON{GroupID: 5, GroupTitle: "Support"}) {
+	if data.Group == nil || *data.Group != (wire.PhoneGroup{GroupID: 5, GroupTitle: "Support"}) {
 		t.Errorf("group = %+v", data.Group)
 	}
 }
@@ -423,7 +424,7 @@ func TestUpdatePhoneDeactivationDropsRegistrations(t *testing.T) {
 	a := newTestAPI(t)
 	a.addPhone(documentPhone())
 	a.register(123, "sip:101@192.0.2.1")
-	var data struct{ Registration registrationJSON }
+	var data struct{ Registration wire.Registration }
 	checkData(t, a.do(t, http.MethodPatch, "/api/v2/phones/123", tokAll, `{"status": "inactive"}`), http.StatusOK, &data)
 	if data.Registration.Status != "unregistered" || !slices.Equal(a.regs.deleted, []int64{123}) {
 		t.Errorf("registration = %+v, dropped %v", data.Registration, a.regs.deleted)

@@ -1,0 +1,118 @@
+package wire
+
+import (
+	"math"
+	"time"
+
+	"github.com/sipsim/sipsim"
+)
+
+// Call is a call as it stands, with both legs and its timeline.
+type Call struct {
+	ID                  string            `json:"id"`
+	PhoneID             int64             `json:"phone_id"`
+	TargetNumber        string            `json:"target_number"`
+	CallerID            string            `json:"caller_id"`
+	Direction           string            `json:"direction"`
+	Source              string            `json:"source"`
+	Status              sipsim.CallStatus `json:"status"`
+	EndedReason         *sipsim.EndReason `json:"ended_reason"`
+	CreatedAt           string            `json:"created_at"`
+	UpdatedAt           string            `json:"updated_at"`
+	AnsweredAt          *string           `json:"answered_at"`
+	EndedAt             *string           `json:"ended_at"`
+	RingDurationSeconds float64           `json:"ring_duration_seconds"`
+	TalkDurationSeconds float64           `json:"talk_duration_seconds"`
+	AgentLeg            Leg               `json:"agent_leg"`
+	TargetLeg           Leg               `json:"target_leg"`
+	Events              []CallEvent       `json:"events"`
+}
+
+// Leg is one SIP leg: the employee's phone (agent) or the customer
+// through the trunk (target).
+type Leg struct {
+	Status     sipsim.LegStatus `json:"status"`
+	SIPCode    *int             `json:"sip_code"`
+	Contact    *string          `json:"contact"`
+	StartedAt  *string          `json:"started_at"`
+	RingingAt  *string          `json:"ringing_at"`
+	AnsweredAt *string          `json:"answered_at"`
+	EndedAt    *string          `json:"ended_at"`
+}
+
+type CallEvent struct {
+	ID     int64             `json:"id"`
+	Type   string            `json:"type"`
+	Status sipsim.CallStatus `json:"status"`
+	At     string            `json:"at"`
+}
+
+// Time formats call timestamps in UTC with milliseconds: ring and
+// answer times a second apart would otherwise look equal.
+func Time(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+func optionalTime(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := Time(*t)
+	return &s
+}
+
+// seconds rounds a duration in seconds to milliseconds.
+func seconds(s float64) float64 {
+	return math.Round(s*1000) / 1000
+}
+
+func NewLeg(l sipsim.Leg) Leg {
+	v := Leg{
+		Status:     l.Status,
+		StartedAt:  optionalTime(l.StartedAt),
+		RingingAt:  optionalTime(l.RingingAt),
+		AnsweredAt: optionalTime(l.AnsweredAt),
+		EndedAt:    optionalTime(l.EndedAt),
+	}
+	if v.Status == "" {
+		v.Status = sipsim.LegIdle
+	}
+	if l.SIPCode != 0 {
+		code := l.SIPCode
+		v.SIPCode = &code
+	}
+	if l.Contact != "" {
+		contact := l.Contact
+		v.Contact = &contact
+	}
+	return v
+}
+
+func NewCall(c *sipsim.Call, events []*sipsim.CallEvent) Call {
+	v := Call{
+		ID:                  c.ID,
+		PhoneID:             c.PhoneID,
+		TargetNumber:        c.TargetNumber,
+		CallerID:            c.CallerID,
+		Direction:           c.Direction,
+		Source:              c.Source,
+		Status:              c.Status,
+		CreatedAt:           Time(c.CreatedAt),
+		UpdatedAt:           Time(c.UpdatedAt),
+		AnsweredAt:          optionalTime(c.AnsweredAt),
+		EndedAt:             optionalTime(c.EndedAt),
+		RingDurationSeconds: seconds(c.RingSeconds()),
+		TalkDurationSeconds: seconds(c.TalkSeconds()),
+		AgentLeg:            NewLeg(c.AgentLeg),
+		TargetLeg:           NewLeg(c.TargetLeg),
+		Events:              make([]CallEvent, 0, len(events)),
+	}
+	if c.EndedReason != "" {
+		reason := c.EndedReason
+		v.EndedReason = &reason
+	}
+	for _, e := range events {
+		v.Events = append(v.Events, CallEvent{ID: e.ID, Type: e.Type, Status: e.Status, At: Time(e.At)})
+	}
+	return v
+}
