@@ -115,6 +115,7 @@ type Call struct {
 	UpdatedAt    time.Time
 	AnsweredAt   *time.Time // target answered: talk time starts
 	EndedAt      *time.Time
+	Tags         []Tag // loaded by the store, ordered by name
 }
 
 // RingSeconds is how long the target rang before answering or giving up.
@@ -160,10 +161,15 @@ type CallEvent struct {
 	Type      string
 	Status    CallStatus
 	At        time.Time
+	// Call is the call as it stood when the event happened. It is stored
+	// with the event, so a delivery made hours later still describes that
+	// moment.
+	Call *Call
 }
 
 // CallStore persists calls and their timelines.
 type CallStore interface {
+	CallLister
 	// CreateCall stores a new call with its first event. ECONFLICT when
 	// the phone already has an active call (enforced by the database, so
 	// it holds under concurrency and across nodes).
@@ -253,4 +259,11 @@ type CallService interface {
 	Call(ctx context.Context, accountID int64, id string) (*Call, error)
 	// CallEvents returns the call's timeline, oldest first. ENOTFOUND.
 	CallEvents(ctx context.Context, accountID int64, id string) ([]*CallEvent, error)
+	// Calls lists calls, newest first. EINVALID for a bad filter.
+	Calls(ctx context.Context, f CallFilter) ([]*Call, error)
+	// CancelCall hangs up a call: CANCEL while it rings, BYE once
+	// answered. The call ends canceled (or completed, if it was in
+	// progress) with reason canceled_via_api. Cancelling a call that is
+	// over returns it unchanged. ENOTFOUND.
+	CancelCall(ctx context.Context, accountID int64, id string) (*Call, error)
 }

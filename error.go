@@ -29,6 +29,9 @@ type Error struct {
 	// The API lists them after Message in errors[], so the first entry
 	// stays the documented message.
 	Details []string
+	// CallID names the call an error is about, e.g. the call already in
+	// progress when a phone is busy; the API returns it as call_id.
+	CallID string
 }
 
 func (e *Error) Error() string {
@@ -73,4 +76,13 @@ func ErrorDetails(err error) []string {
 		return e.Details
 	}
 	return nil
+}
+
+// ErrorCallID returns the call id carried by err, if any.
+func ErrorCallID(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.CallID
+	}
+	return ""
 }

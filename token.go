@@ -18,10 +18,15 @@ const (
 	ScopeCallsRead   Scope = "calls.read"
 	ScopeCallsCreate Scope = "calls.create"
 	ScopeCallsWrite  Scope = "calls.write"
+	// Webhooks carry call data to outside URLs: managing them is a scope
+	// of its own.
+	ScopeWebhooksRead  Scope = "webhooks.read"
+	ScopeWebhooksWrite Scope = "webhooks.write"
 )
 
 // AllScopes lists every scope a token may carry.
-var AllScopes = []Scope{ScopePhonesRead, ScopePhonesWrite, ScopeCallsRead, ScopeCallsCreate, ScopeCallsWrite}
+var AllScopes = []Scope{ScopePhonesRead, ScopePhonesWrite, ScopeCallsRead, ScopeCallsCreate, ScopeCallsWrite,
+	ScopeWebhooksRead, ScopeWebhooksWrite}
 
 // Valid reports whether s is a known scope.
 func (s Scope) Valid() bool {

@@ -2,6 +2,7 @@ package calls
 
 import (
 	"context"
+	"time"
 
 	"github.com/sipsim/sipsim"
 	"github.com/sipsim/sipsim/e164"
@@ -39,6 +40,9 @@ func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) 
 	if draining {
 		return nil, sipsim.Errorf(sipsim.EUNAVAILABLE, "The server is shutting down; retry on another node")
 	}
+	if err := s.doubleClick(ctx, req, phone, now); err != nil {
+		return nil, err
+	}
 
 	c := &sipsim.Call{
 		ID:           s.cfg.NewCallID(),
@@ -54,12 +58,16 @@ func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) 
 		CreatedAt:    now,
 		UpdatedAt:    now,
 	}
-	ev := &sipsim.CallEvent{AccountID: c.AccountID, CallID: c.ID, Type: sipsim.EventCallCreated, Status: c.Status, At: now}
+	ev := &sipsim.CallEvent{AccountID: c.AccountID, CallID: c.ID, Type: sipsim.EventCallCreated, Status: c.Status, At: now, Call: snapshot(c)}
 	// The store's partial unique index is what enforces one active call
 	// per phone: it returns ECONFLICT to all but one concurrent request.
 	if err := s.cfg.Calls.CreateCall(ctx, c, ev); err != nil {
+		if sipsim.ErrorCode(err) == sipsim.ECONFLICT {
+			return nil, s.busy(ctx, phone, err)
+		}
 		return nil, err
 	}
+	s.publish(ev)
 	plan := sipsim.CallPlan{
 		CallID:            c.ID,
 		Phone:             phone,
@@ -92,4 +100,32 @@ func (s *Service) invalidTarget(ctx context.Context, req sipsim.CreateCallReques
 		err.Details = []string{"Use E.164 format: + then country code and number, no spaces, e.g. +33612345678"}
 	}
 	return err
+}
+
+// doubleClick refuses a second order for the same phone and number within
+// the window, naming the first call: a CRM button pressed twice rings once.
+func (s *Service) doubleClick(ctx context.Context, req sipsim.CreateCallRequest, phone *sipsim.Phone, now time.Time) error {
+	prev, err := s.cfg.Calls.RecentCall(ctx, req.AccountID, phone.ID, req.TargetNumber, now.Add(-s.cfg.DoubleClickWindow))
+	switch {
+	case sipsim.ErrorCode(err) == sipsim.ENOTFOUND:
+		return nil
+	case err != nil:
+		return err
+	}
+	ago := now.Sub(prev.CreatedAt).Round(time.Second)
+	e := sipsim.Errorf(sipsim.ECONFLICT, "A call from this phone to %s was placed %s ago", req.TargetNumber, ago)
+	e.Details = []string{"Follow that call instead of placing another: GET /api/v2/calls/" + prev.ID}
+	e.CallID = prev.ID
+	return e
+}
+
+// busy names the call the phone is on, so the user can follow or end it.
+func (s *Service) busy(ctx context.Context, phone *sipsim.Phone, conflict error) error {
+	active, err := s.cfg.Calls.ActiveCall(ctx, phone.AccountID, phone.ID)
+	if err != nil {
+		return conflict // ended in between: the plain 409 is still true a moment ago
+	}
+	e := sipsim.Errorf(sipsim.ECONFLICT, "Phone is currently on another call")
+	e.CallID = active.ID
+	return e
 }

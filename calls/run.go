@@ -18,8 +18,9 @@ type step struct {
 // order, so a slow database never delays SIP signalling (post-dial delay).
 func (s *Service) start(c *sipsim.Call, plan sipsim.CallPlan) {
 	ctx, cancel := context.WithCancelCause(s.ctx)
+	rc := &runningCall{cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
-	s.running[c.ID] = cancel
+	s.running[c.ID] = rc
 	s.mu.Unlock()
 
 	steps := make(chan step, 16)
@@ -39,6 +40,7 @@ func (s *Service) start(c *sipsim.Call, plan sipsim.CallPlan) {
 			delete(s.running, c.ID)
 			s.mu.Unlock()
 			cancel(nil)
+			close(rc.done)
 		}()
 		for st := range steps {
 			s.record(c, st)
@@ -57,8 +59,13 @@ func (s *Service) record(c *sipsim.Call, st step) {
 	// request that started it has finished.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if ev != nil {
+		ev.Call = snapshot(c)
+	}
 	if err := s.cfg.Calls.UpdateCall(ctx, c, ev); err != nil {
 		s.log.Error("storing call step failed", "call_id", c.ID, "err", err)
+	} else if ev != nil {
+		s.publish(ev)
 	}
 	if st.outcome != nil {
 		attrs := []any{"call_id", c.ID, "phone_id", c.PhoneID, "status", c.Status, "reason", c.EndedReason,

@@ -24,10 +24,15 @@ type Config struct {
 	Registrations sipsim.RegistrationStore
 	Calls         sipsim.CallStore
 	Telephony     sipsim.Telephony
+	// Bus receives every event once stored (live streams); nil for none.
+	Bus sipsim.EventBus
 
 	AgentRingTimeout  time.Duration // default 30 s
 	TargetRingTimeout time.Duration // default 60 s
 	MaxDuration       time.Duration // default 4 h
+	// DoubleClickWindow: a second order for the same phone and target
+	// within it returns the first call instead of placing another.
+	DoubleClickWindow time.Duration // default 5 s
 }
 
 // Service implements sipsim.CallService.
@@ -41,8 +46,14 @@ type Service struct {
 	wg     sync.WaitGroup
 
 	mu       sync.Mutex
-	running  map[string]context.CancelCauseFunc
+	running  map[string]*runningCall
 	draining bool
+}
+
+// runningCall is a call this process is placing.
+type runningCall struct {
+	cancel context.CancelCauseFunc
+	done   chan struct{} // closed once the final status is stored
 }
 
 var _ sipsim.CallService = (*Service)(nil)
@@ -67,8 +78,11 @@ func New(cfg Config) *Service {
 	if cfg.MaxDuration <= 0 {
 		cfg.MaxDuration = 4 * time.Hour
 	}
+	if cfg.DoubleClickWindow <= 0 {
+		cfg.DoubleClickWindow = 5 * time.Second
+	}
 	ctx, cancel := context.WithCancelCause(context.Background())
-	return &Service{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, running: map[string]context.CancelCauseFunc{}}
+	return &Service{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, running: map[string]*runningCall{}}
 }
 
 // NewCallID returns "call_" and 20 random lower-case base32 characters
@@ -96,10 +110,11 @@ func (s *Service) Recover(ctx context.Context) error {
 		c.UpdatedAt = now
 		endLeg(&c.AgentLeg, sipsim.LegFailed, now)
 		endLeg(&c.TargetLeg, sipsim.LegFailed, now)
-		ev := &sipsim.CallEvent{AccountID: c.AccountID, CallID: c.ID, Type: sipsim.EventCallEnded, Status: c.Status, At: now}
+		ev := &sipsim.CallEvent{AccountID: c.AccountID, CallID: c.ID, Type: sipsim.EventCallEnded, Status: c.Status, At: now, Call: snapshot(c)}
 		if err := s.cfg.Calls.UpdateCall(ctx, c, ev); err != nil {
 			return err
 		}
+		s.publish(ev)
 		s.log.Warn("closed call left active by a previous run", "call_id", c.ID, "phone_id", c.PhoneID)
 	}
 	return nil
@@ -144,6 +159,25 @@ func (s *Service) Shutdown(ctx context.Context) error {
 // Call implements sipsim.CallService.
 func (s *Service) Call(ctx context.Context, accountID int64, id string) (*sipsim.Call, error) {
 	return s.cfg.Calls.Call(ctx, accountID, id)
+}
+
+// Calls implements sipsim.CallService.
+func (s *Service) Calls(ctx context.Context, f sipsim.CallFilter) ([]*sipsim.Call, error) {
+	return s.cfg.Calls.Calls(ctx, f)
+}
+
+// publish hands a stored event to live subscribers.
+func (s *Service) publish(ev *sipsim.CallEvent) {
+	if s.cfg.Bus != nil {
+		s.cfg.Bus.Publish(ev)
+	}
+}
+
+// snapshot copies a call for an event: the recorder goes on changing c.
+func snapshot(c *sipsim.Call) *sipsim.Call {
+	cp := *c
+	cp.Tags = nil
+	return &cp
 }
 
 // CallEvents implements sipsim.CallService.

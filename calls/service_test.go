@@ -185,8 +185,9 @@ func TestCallRecordsEveryStep(t *testing.T) {
 	if plan.AgentRingTimeout != 30*time.Second || plan.TargetRingTimeout != 60*time.Second || len(plan.Contacts) != 1 {
 		t.Fatalf("plan = %+v", plan)
 	}
-	// The phone is free again.
-	if _, err := f.svc.CreateCall(t.Context(), sipsim.CreateCallRequest{AccountID: sipsim.DefaultAccountID, PhoneID: f.phone.ID, TargetNumber: "+33698765432"}); err != nil {
+	// The phone is free again (another number: the same one within
+	// seconds would be a double click).
+	if _, err := f.svc.CreateCall(t.Context(), sipsim.CreateCallRequest{AccountID: sipsim.DefaultAccountID, PhoneID: f.phone.ID, TargetNumber: "+33698765434"}); err != nil {
 		t.Fatalf("phone not freed: %v", err)
 	}
 }
@@ -209,7 +210,7 @@ func TestShutdownHangsUpAndRefusesNewCalls(t *testing.T) {
 	if got.EndedReason != sipsim.ReasonServerShutdown || !got.Status.Final() {
 		t.Fatalf("after shutdown: %s/%s", got.Status, got.EndedReason)
 	}
-	_, err = f.svc.CreateCall(t.Context(), sipsim.CreateCallRequest{AccountID: sipsim.DefaultAccountID, PhoneID: f.phone.ID, TargetNumber: "+33698765432"})
+	_, err = f.svc.CreateCall(t.Context(), sipsim.CreateCallRequest{AccountID: sipsim.DefaultAccountID, PhoneID: f.phone.ID, TargetNumber: "+33698765434"})
 	if sipsim.ErrorCode(err) != sipsim.EUNAVAILABLE {
 		t.Fatalf("call during shutdown: %v", err)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // allScopes is what the e2e token may do.
-const allScopes = "calls.create,phones.read,phones.write,calls.read,calls.write"
+const allScopes = "calls.create,phones.read,phones.write,calls.read,calls.write,webhooks.read,webhooks.write"
 
 // apiClient speaks the public REST API with one bearer token.
 type apiClient struct {
@@ -33,6 +33,10 @@ type envelope struct {
 	Data      json.RawMessage `json:"data"`
 	Errors    []string        `json:"errors"`
 	Path      string          `json:"path"`
+	// CallID names the call a 409 is about (double click, busy phone).
+	CallID string `json:"call_id"`
+	// NextCursor is set on list answers: the next page, or null.
+	NextCursor *string `json:"next_cursor"`
 }
 
 // send makes one request; it does not touch t, so goroutines may use it.
@@ -144,9 +148,12 @@ type callView struct {
 	TargetNumber string      `json:"target_number"`
 	Status       string      `json:"status"`
 	EndedReason  *string     `json:"ended_reason"`
+	CreatedAt    string      `json:"created_at"`
 	AgentLeg     legView     `json:"agent_leg"`
 	TargetLeg    legView     `json:"target_leg"`
 	Events       []eventView `json:"events"`
+	EventsURL    string      `json:"events_url"`
+	Tags         []tagView   `json:"tags"`
 }
 
 type legView struct {

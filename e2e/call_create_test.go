@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -17,7 +18,9 @@ func TestCallToUnregisteredPhoneIsRefused(t *testing.T) {
 }
 
 // One active call per phone holds under concurrency: of 50 simultaneous
-// POSTs exactly one is accepted, and the phone rings once.
+// POSTs exactly one is accepted, and the phone rings once. Each asks for
+// another number, so that what refuses them is the busy phone, not the
+// double-click guard; every refusal names the accepted call.
 func TestConcurrentCallsForOnePhone(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, rigConfig{
@@ -40,7 +43,8 @@ func TestConcurrentCallsForOnePhone(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			code, env, err := r.api.send(http.MethodPost, "/api/v2/calls", callInput{PhoneID: r.phone.ID, TargetNumber: targetNumber})
+			target := fmt.Sprintf("+336987654%02d", i)
+			code, env, err := r.api.send(http.MethodPost, "/api/v2/calls", callInput{PhoneID: r.phone.ID, TargetNumber: target})
 			answers[i] = answer{code, env, err}
 		}()
 	}
@@ -48,6 +52,7 @@ func TestConcurrentCallsForOnePhone(t *testing.T) {
 	wg.Wait()
 
 	var created []envelope
+	var refused []envelope
 	for i, a := range answers {
 		switch {
 		case a.err != nil:
@@ -56,6 +61,7 @@ func TestConcurrentCallsForOnePhone(t *testing.T) {
 			created = append(created, a.env)
 		default:
 			assertErrorEnvelope(t, a.code, a.env, http.StatusConflict, "/api/v2/calls", "Phone is currently on another call")
+			refused = append(refused, a.env)
 		}
 	}
 	if len(created) != 1 {
@@ -63,6 +69,11 @@ func TestConcurrentCallsForOnePhone(t *testing.T) {
 	}
 	var c callView
 	mustUnmarshal(t, created[0].Data, &c)
+	for _, env := range refused {
+		if env.CallID != c.ID {
+			t.Errorf("409 call_id = %q, want the accepted call %s", env.CallID, c.ID)
+		}
+	}
 
 	// The accepted call rings the phone, which never answers: when it is
 	// over, the phone must have seen exactly one INVITE.

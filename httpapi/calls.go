@@ -68,19 +68,28 @@ func handleGetCall(cfg Config) http.Handler {
 		}
 		v, err := loadCall(r.Context(), cfg, tokenFrom(r.Context()).AccountID, r.PathValue("id"))
 		if err != nil {
-			writeError(w, r, cfg, notFoundAs(err, "Call not found"))
+			writeError(w, r, cfg, notFoundAs(err, callNotFound))
 			return
 		}
 		writeData(w, r, cfg, http.StatusOK, v)
 	})
 }
 
+// callNotFound is the message of every 404 about a call.
+const callNotFound = "Call not found"
+
+// loadCall returns a call of the account with its timeline.
 func loadCall(ctx context.Context, cfg Config, accountID int64, id string) (wire.Call, error) {
 	call, err := cfg.Calls.Call(ctx, accountID, id)
 	if err != nil {
 		return wire.Call{}, err
 	}
-	events, err := cfg.Calls.CallEvents(ctx, accountID, id)
+	return renderCall(ctx, cfg, call)
+}
+
+// renderCall renders call with its timeline.
+func renderCall(ctx context.Context, cfg Config, call *sipsim.Call) (wire.Call, error) {
+	events, err := cfg.Calls.CallEvents(ctx, call.AccountID, call.ID)
 	if err != nil {
 		return wire.Call{}, err
 	}

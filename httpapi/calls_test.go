@@ -30,7 +30,9 @@ func TestCreateCall(t *testing.T) {
 		"ring_duration_seconds": 0, "talk_duration_seconds": 0,
 		"agent_leg": {"status": "idle", "sip_code": null, "contact": null, "started_at": null, "ringing_at": null, "answered_at": null, "ended_at": null},
 		"target_leg": {"status": "idle", "sip_code": null, "contact": null, "started_at": null, "ringing_at": null, "answered_at": null, "ended_at": null},
-		"events": [{"id": 1, "type": "call.created", "status": "initiating", "at": "2024-01-15T10:30:00.000Z"}]
+		"events": [{"id": 1, "type": "call.created", "status": "initiating", "at": "2024-01-15T10:30:00.000Z"}],
+		"events_url": "/api/v2/calls/call_test1/events",
+		"tags": []
 	}`)
 	want := []sipsim.CreateCallRequest{{AccountID: 1, PhoneID: 123, TargetNumber: "+33698765432"}}
 	if !slices.Equal(a.calls.requests, want) {
@@ -216,7 +218,9 @@ func TestGetCall(t *testing.T) {
 			{"id": 4, "type": "call.target_ringing", "status": "dialing_target", "at": "2024-01-15T10:30:07.000Z"},
 			{"id": 5, "type": "call.answered", "status": "in_progress", "at": "2024-01-15T10:30:12.250Z"},
 			{"id": 6, "type": "call.ended", "status": "completed", "at": "2024-01-15T10:32:14.512Z"}
-		]
+		],
+		"events_url": "/api/v2/calls/call_done/events",
+		"tags": []
 	}`)
 }
 

@@ -9,10 +9,12 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/sipsim/sipsim"
 )
 
-// Every response of the API is one of these two envelopes, written only by
-// the functions of this file.
+// Every response of the API is one of these envelopes, written only by the
+// functions of this file (event streams aside: they are not JSON).
 
 // dataEnvelope is a success: {"status", "request_id", "timestamp", "data"}.
 type dataEnvelope struct {
@@ -22,14 +24,26 @@ type dataEnvelope struct {
 	Data      any    `json:"data"`
 }
 
+// listEnvelope is a page of a paginated list: the success envelope plus
+// next_cursor, null on the last page.
+type listEnvelope struct {
+	Status     int     `json:"status"`
+	RequestID  string  `json:"request_id"`
+	Timestamp  string  `json:"timestamp"`
+	Data       any     `json:"data"`
+	NextCursor *string `json:"next_cursor"`
+}
+
 // errorEnvelope is a failure: {"status", "errors", "request_id",
-// "timestamp", "path"}.
+// "timestamp", "path"}, plus "call_id" when the error is about a call
+// (the one already placed, or the one the phone is on).
 type errorEnvelope struct {
 	Status    int      `json:"status"`
 	Errors    []string `json:"errors"`
 	RequestID string   `json:"request_id"`
 	Timestamp string   `json:"timestamp"`
 	Path      string   `json:"path"`
+	CallID    string   `json:"call_id,omitempty"`
 }
 
 // maxBodyBytes bounds request bodies; the API's bodies are a few hundred
@@ -65,6 +79,21 @@ func writeData(w http.ResponseWriter, r *http.Request, cfg Config, status int, d
 	})
 }
 
+// writeList answers 200 with one page of a list and the cursor of the
+// next page ("" for none).
+func writeList(w http.ResponseWriter, r *http.Request, cfg Config, data any, next string) {
+	env := listEnvelope{
+		Status:    http.StatusOK,
+		RequestID: requestID(r.Context()),
+		Timestamp: envelopeTime(cfg.Now()),
+		Data:      data,
+	}
+	if next != "" {
+		env.NextCursor = &next
+	}
+	writeJSON(w, r, cfg, http.StatusOK, env)
+}
+
 // writeError answers err in the error envelope. Internal errors are logged
 // with the request id and shown only as "Internal error".
 func writeError(w http.ResponseWriter, r *http.Request, cfg Config, err error) {
@@ -80,6 +109,7 @@ func writeError(w http.ResponseWriter, r *http.Request, cfg Config, err error) {
 		RequestID: id,
 		Timestamp: envelopeTime(cfg.Now()),
 		Path:      r.URL.Path,
+		CallID:    sipsim.ErrorCallID(err),
 	})
 }
 
@@ -112,6 +142,15 @@ var errNotObject = badRequest("request body must be a JSON object")
 // readObject reads a request body of at most maxBodyBytes that must be one
 // JSON object, and returns its members for the typed readers of fields.go.
 func readObject(w http.ResponseWriter, r *http.Request) (*object, error) {
+	body, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return parseObject(body)
+}
+
+// readBody reads a request body of at most maxBodyBytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -122,7 +161,7 @@ func readObject(w http.ResponseWriter, r *http.Request) (*object, error) {
 		}
 		return nil, badRequest("request body could not be read")
 	}
-	return parseObject(body)
+	return body, nil
 }
 
 // parseObject decodes body as one JSON object. A syntax error, another JSON

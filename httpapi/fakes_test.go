@@ -210,16 +210,21 @@ func (f *fakeRegistrations) RegisteredPhoneIDs(context.Context, int64, time.Time
 }
 
 // fakeCalls answers CreateCall with create (or a fresh initiating call),
-// and Call/CallEvents from its maps.
+// Call/CallEvents/Calls from its maps, and CancelCall with cancel (or by
+// ending the call).
 type fakeCalls struct {
 	mu        sync.Mutex
 	now       func() time.Time
 	create    func(sipsim.CreateCallRequest) (*sipsim.Call, error)
+	cancel    func(id string) (*sipsim.Call, error)
 	requests  []sipsim.CreateCallRequest
+	cancels   []string
 	calls     map[string]*sipsim.Call
 	events    map[string][]*sipsim.CallEvent
 	callErr   error
 	eventsErr error
+	listErr   error
+	lastF     sipsim.CallFilter
 }
 
 func (f *fakeCalls) CreateCall(_ context.Context, req sipsim.CreateCallRequest) (*sipsim.Call, error) {
@@ -251,7 +256,9 @@ func (f *fakeCalls) Call(_ context.Context, accountID int64, id string) (*sipsim
 	if !ok || c.AccountID != accountID {
 		return nil, sipsim.Errorf(sipsim.ENOTFOUND, "no such call")
 	}
-	return c, nil
+	cp := *c
+	cp.Tags = slices.Clone(c.Tags)
+	return &cp, nil
 }
 
 func (f *fakeCalls) CallEvents(_ context.Context, accountID int64, id string) ([]*sipsim.CallEvent, error) {

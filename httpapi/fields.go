@@ -175,6 +175,26 @@ func (o *object) Bool(member string, dst *bool) bool {
 	return true
 }
 
+// StrList reads a member that is an array of strings, or null (nil),
+// into dst.
+func (o *object) StrList(member string, dst *[]string) bool {
+	raw, present, null := o.take(member)
+	switch {
+	case !present:
+		return false
+	case null:
+		*dst = nil
+		return true
+	}
+	var list []string
+	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &list) != nil {
+		o.failf("%s must be an array of strings", o.name(member))
+		return false
+	}
+	*dst = list
+	return true
+}
+
 // Object reads a nested object member; null is a wrong type.
 func (o *object) Object(member string) (*object, bool) {
 	raw, present, _ := o.take(member)

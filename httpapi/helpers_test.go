@@ -33,14 +33,22 @@ func scopeToken(s sipsim.Scope) string { return "tok-" + string(s) }
 var testNow = time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC)
 
 type testAPI struct {
-	h      http.Handler
-	tokens *fakeTokens
-	phones *fakePhones
-	regs   *fakeRegistrations
-	calls  *fakeCalls
-	ready  bool
-	logs   *syncBuffer
+	h        http.Handler
+	tokens   *fakeTokens
+	phones   *fakePhones
+	regs     *fakeRegistrations
+	calls    *fakeCalls
+	tags     *fakeTags
+	webhooks *fakeWebhooks
+	idem     *fakeIdempotency
+	events   *fakeEvents
+	bus      *fakeBus
+	ready    bool
+	logs     *syncBuffer
 }
+
+// testSecret is what the test server's NewWebhookSecret returns.
+const testSecret = "whsec_test_secret"
 
 type syncBuffer struct {
 	mu sync.Mutex
@@ -61,15 +69,26 @@ func (s *syncBuffer) String() string {
 
 func newTestAPI(t testing.TB) *testAPI {
 	t.Helper()
+	return newTestAPIWith(t, nil)
+}
+
+// newTestAPIWith builds the test server, letting tune change its Config.
+func newTestAPIWith(t testing.TB, tune func(*Config)) *testAPI {
+	t.Helper()
 	now := func() time.Time { return testNow }
 	a := &testAPI{
-		tokens: &fakeTokens{byHash: map[string]*sipsim.Token{}},
-		phones: newFakePhones(now),
-		regs:   &fakeRegistrations{byPhone: map[int64][]*sipsim.Registration{}},
-		calls:  &fakeCalls{now: now, calls: map[string]*sipsim.Call{}, events: map[string][]*sipsim.CallEvent{}},
-		ready:  true,
-		logs:   &syncBuffer{},
+		tokens:   &fakeTokens{byHash: map[string]*sipsim.Token{}},
+		phones:   newFakePhones(now),
+		regs:     &fakeRegistrations{byPhone: map[int64][]*sipsim.Registration{}},
+		calls:    &fakeCalls{now: now, calls: map[string]*sipsim.Call{}, events: map[string][]*sipsim.CallEvent{}},
+		webhooks: &fakeWebhooks{now: now, hooks: map[int64]*sipsim.Webhook{}, deliveries: map[int64][]*sipsim.Delivery{}},
+		idem:     &fakeIdempotency{records: map[string]*sipsim.IdempotencyRecord{}},
+		events:   &fakeEvents{},
+		bus:      newFakeBus(16),
+		ready:    true,
+		logs:     &syncBuffer{},
 	}
+	a.tags = &fakeTags{now: now, calls: a.calls, tags: map[int64]*sipsim.Tag{}}
 	addToken := func(secret string, account int64, scopes ...sipsim.Scope) {
 		a.tokens.byHash[sipsim.HashToken(secret)] = &sipsim.Token{AccountID: account, Scopes: scopes, Hash: sipsim.HashToken(secret)}
 	}
@@ -79,16 +98,26 @@ func newTestAPI(t testing.TB) *testAPI {
 	for _, s := range sipsim.AllScopes {
 		addToken(scopeToken(s), 1, s)
 	}
-	a.h = NewServer(Config{
-		Logger:        slog.New(slog.NewTextHandler(a.logs, nil)),
-		Now:           now,
-		Tokens:        a.tokens,
-		Phones:        a.phones,
-		Registrations: a.regs,
-		Calls:         a.calls,
-		Realm:         testRealm,
-		Ready:         func() bool { return a.ready },
-	})
+	cfg := Config{
+		Logger:           slog.New(slog.NewTextHandler(a.logs, nil)),
+		Now:              now,
+		Tokens:           a.tokens,
+		Phones:           a.phones,
+		Registrations:    a.regs,
+		Calls:            a.calls,
+		Realm:            testRealm,
+		Ready:            func() bool { return a.ready },
+		Tags:             a.tags,
+		Webhooks:         a.webhooks,
+		Idempotency:      a.idem,
+		Events:           a.events,
+		Bus:              a.bus,
+		NewWebhookSecret: func() string { return testSecret },
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	a.h = NewServer(cfg)
 	return a
 }
 

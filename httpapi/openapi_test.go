@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sipsim/sipsim"
 	"github.com/sipsim/sipsim/wire"
@@ -101,8 +103,9 @@ func (o openAPI) types(s schema) map[string]bool {
 	return out
 }
 
-// objectShape merges the properties and required members of s, its allOf
-// parts and its object branch of oneOf/anyOf.
+// objectShape merges the properties and required members of s and its
+// allOf parts, and the properties of its object branches of oneOf/anyOf
+// (whose required members hold only in their branch).
 func (o openAPI) objectShape(s schema) (props map[string]schema, required []string) {
 	s = o.resolve(s)
 	props = map[string]schema{}
@@ -114,20 +117,18 @@ func (o openAPI) objectShape(s schema) (props map[string]schema, required []stri
 	for _, r := range list(s["required"]) {
 		required = append(required, r.(string))
 	}
-	parts := subschemas(s, "allOf")
+	for _, part := range subschemas(s, "allOf") {
+		p, r := o.objectShape(part)
+		maps.Copy(props, p)
+		required = append(required, r...)
+	}
 	for _, kw := range []string{"oneOf", "anyOf"} {
 		for _, sub := range subschemas(s, kw) {
 			if o.types(sub)["object"] {
-				parts = append(parts, sub)
+				p, _ := o.objectShape(sub)
+				maps.Copy(props, p)
 			}
 		}
-	}
-	for _, part := range parts {
-		p, r := o.objectShape(part)
-		for k, v := range p {
-			props[k] = v
-		}
-		required = append(required, r...)
 	}
 	return props, required
 }
@@ -192,7 +193,10 @@ func (o openAPI) check(where string, s schema, v any, strict bool) []string {
 			}
 		}
 	case []any:
-		items, _ := s["items"].(schema)
+		items, ok := s["items"].(schema)
+		if !ok {
+			break // any items
+		}
 		for i, item := range v {
 			problems = append(problems, o.check(fmt.Sprintf("%s[%d]", where, i), items, item, strict)...)
 		}
@@ -296,6 +300,11 @@ func TestOpenAPIOperationsAreTheRoutes(t *testing.T) {
 	}
 }
 
+// schemaRef and arrayOf name the schema a response's data must match.
+func schemaRef(name string) schema { return schema{"$ref": "#/components/schemas/" + name} }
+
+func arrayOf(name string) schema { return schema{"type": "array", "items": schemaRef(name)} }
+
 // TestOpenAPISchemasMatchResponses encodes real responses, with every
 // nullable member set and with every one null, and compares them with the
 // schemas member by member.
@@ -313,18 +322,43 @@ func TestOpenAPISchemasMatchResponses(t *testing.T) {
 	ended, events := endedCall()
 	a.calls.calls[ended.ID] = ended
 	a.calls.events[ended.ID] = events
+	ringing := ringingCall("call_ring", testNow.Add(time.Second))
+	a.calls.calls[ringing.ID] = ringing
+	a.addTag(1, "lead")
+	a.tagCall(ended.ID, 1)
+	a.addWebhook(1, "https://crm.example.com/hook")
+	a.webhooks.deliveries[1] = []*sipsim.Delivery{pendingDelivery(), succeededDelivery()}
+	busy := sipsim.Errorf(sipsim.ECONFLICT, "Phone is currently on another call")
+	busy.CallID = "call_ring"
 
 	responses := []struct {
 		method, path, body string
 		status             int
-		schema             string
+		envelope           string // Envelope, ListEnvelope, or Error
+		data               schema
 	}{
-		{"GET", "/api/v2/phones/123", "", 200, "Phone"},
-		{"POST", "/api/v2/phones", `{"name": "Bare", "internal_number": 102, "number": "+33612345679"}`, 201, "Phone"},
-		{"GET", "/api/v2/calls/call_done", "", 200, "Call"},
-		{"POST", "/api/v2/calls", `{"phone_id": 123, "target_number": "+33698765432"}`, 201, "Call"},
-		{"DELETE", "/api/v2/phones/102", "", 404, "Error"},
-		{"GET", "/healthz", "", 200, "Health"},
+		{"GET", "/api/v2/phones/123", "", 200, "Envelope", schemaRef("Phone")},
+		{"POST", "/api/v2/phones", `{"name": "Bare", "internal_number": 102, "number": "+33612345679"}`, 201, "Envelope", schemaRef("Phone")},
+		{"GET", "/api/v2/calls/call_done", "", 200, "Envelope", schemaRef("Call")},
+		{"GET", "/api/v2/calls", "", 200, "ListEnvelope", arrayOf("Call")},
+		{"GET", "/api/v2/calls?limit=1", "", 200, "ListEnvelope", arrayOf("Call")},
+		{"POST", "/api/v2/calls", `{"phone_id": 123, "target_number": "+33698765432"}`, 201, "Envelope", schemaRef("Call")},
+		{"DELETE", "/api/v2/calls/call_ring", "", 200, "Envelope", schemaRef("Call")},
+		{"POST", "/api/v2/calls/call_done/hangup", "", 200, "Envelope", schemaRef("Call")},
+		{"POST", "/api/v2/calls/call_done/tags", `{"name": "lead"}`, 200, "Envelope", schemaRef("Call")},
+		{"DELETE", "/api/v2/calls/call_done/tags/1", "", 200, "Envelope", schemaRef("Call")},
+		{"GET", "/api/v2/tags", "", 200, "Envelope", arrayOf("Tag")},
+		{"POST", "/api/v2/tags", `{"name": "vip"}`, 201, "Envelope", schemaRef("Tag")},
+		{"GET", "/api/v2/tags/1", "", 200, "Envelope", schemaRef("Tag")},
+		{"PATCH", "/api/v2/tags/1", `{"color": "#00AA55"}`, 200, "Envelope", schemaRef("Tag")},
+		{"DELETE", "/api/v2/tags/2", "", 200, "Envelope", schemaRef("Deleted")},
+		{"POST", "/api/v2/webhooks", `{"url": "https://example.com/h"}`, 201, "Envelope", schemaRef("WebhookCreated")},
+		{"GET", "/api/v2/webhooks", "", 200, "Envelope", arrayOf("Webhook")},
+		{"GET", "/api/v2/webhooks/1", "", 200, "Envelope", schemaRef("Webhook")},
+		{"GET", "/api/v2/webhooks/1/deliveries", "", 200, "Envelope", arrayOf("Delivery")},
+		{"DELETE", "/api/v2/webhooks/2", "", 200, "Envelope", schemaRef("Deleted")},
+		{"DELETE", "/api/v2/phones/102", "", 404, "Error", nil},
+		{"GET", "/healthz", "", 200, "Envelope", schemaRef("Health")},
 	}
 	for _, r := range responses {
 		rec := a.do(t, r.method, r.path, tokAll, r.body)
@@ -333,18 +367,23 @@ func TestOpenAPISchemasMatchResponses(t *testing.T) {
 		}
 		body := decodeAny(t, rec.Body.Bytes()).(map[string]any)
 		where := r.method + " " + r.path
-		if r.schema == "Error" {
-			for _, p := range o.check(where, o.component("schemas", "Error"), body, true) {
+		// Error's call_id is optional: only its required members are due.
+		strict := r.envelope != "Error"
+		for _, p := range o.check(where, o.component("schemas", r.envelope), body, strict) {
+			t.Error(p)
+		}
+		if r.data != nil {
+			for _, p := range o.check(where+" data", r.data, body["data"], true) {
 				t.Error(p)
 			}
-			continue
 		}
-		for _, p := range o.check(where, o.component("schemas", "Envelope"), body, true) {
-			t.Error(p)
-		}
-		for _, p := range o.check(where+" data", o.component("schemas", r.schema), body["data"], true) {
-			t.Error(p)
-		}
+	}
+
+	// An error about a call has every member of Error.
+	a.calls.create = func(sipsim.CreateCallRequest) (*sipsim.Call, error) { return nil, busy }
+	rec := a.do(t, "POST", "/api/v2/calls", tokAll, `{"phone_id": 123, "target_number": "+33698765432"}`)
+	for _, p := range o.check("busy 409", o.component("schemas", "Error"), decodeAny(t, rec.Body.Bytes()), true) {
+		t.Error(p)
 	}
 }
 
@@ -379,6 +418,154 @@ func TestOpenAPIRequestSchemasMatchDecoders(t *testing.T) {
 	for _, p := range o.check("CreateCallRequest", o.component("schemas", "CreateCallRequest"), call, true) {
 		t.Error(p)
 	}
+
+	// The documented examples of the other bodies are accepted as they
+	// are, and have every member of their schema between them.
+	c, _ := endedCall()
+	a.calls.calls[c.ID] = c
+	a.addTag(3, "prospect") // the tag_id of CallTagRequest's example
+	bodies := []struct {
+		schema, method, path string
+		status               int
+	}{
+		{"TagCreate", http.MethodPost, "/api/v2/tags", http.StatusCreated},
+		{"TagWrite", http.MethodPatch, "/api/v2/tags/4", http.StatusOK}, // the tag just created
+		{"CallTagRequest", http.MethodPost, "/api/v2/calls/call_done/tags", http.StatusOK},
+		{"WebhookCreate", http.MethodPost, "/api/v2/webhooks", http.StatusCreated},
+	}
+	for _, b := range bodies {
+		s := o.component("schemas", b.schema)
+		props, _ := o.objectShape(s)
+		seen := map[string]bool{}
+		for i, ex := range list(s["examples"]) {
+			for k := range ex.(map[string]any) {
+				seen[k] = true
+			}
+			rec := a.do(t, b.method, b.path, tokAll, string(mustJSON(t, ex)))
+			if rec.Code != b.status {
+				t.Errorf("%s example %d: %s %s = %d: %s", b.schema, i, b.method, b.path, rec.Code, rec.Body)
+			}
+		}
+		for k := range props {
+			if !seen[k] {
+				t.Errorf("%s: no example sends member %q", b.schema, k)
+			}
+		}
+	}
+}
+
+// TestOpenAPIEnumsMatchTheCode keeps the document's lists of statuses,
+// reasons, event types and scopes equal to the ones the code checks.
+func TestOpenAPIEnumsMatchTheCode(t *testing.T) {
+	o := loadOpenAPI(t)
+	names := func(v any) []string {
+		var out []string
+		for _, e := range list(v) {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	props, _ := o.objectShape(o.component("schemas", "Call"))
+	param := func(name string) schema {
+		return o.component("parameters", name)["schema"].(schema)["items"].(schema)
+	}
+	checks := []struct {
+		where string
+		doc   []string
+		code  []string
+	}{
+		{"Call.status", names(props["status"]["enum"]), toStrings(callStatuses)},
+		{"Call.ended_reason", names(props["ended_reason"]["enum"]), toStrings(endReasons)},
+		{"EventType", names(o.component("schemas", "EventType")["enum"]), eventTypes},
+		{"status filter", names(param("CallStatusFilter")["enum"]), toStrings(callStatuses)},
+		{"ended_reason filter", names(param("EndedReasonFilter")["enum"]), toStrings(endReasons)},
+	}
+	for _, c := range checks {
+		if !slices.Equal(c.doc, c.code) {
+			t.Errorf("%s: document %v, code %v", c.where, c.doc, c.code)
+		}
+	}
+	for _, st := range callStatuses {
+		if !st.Valid() {
+			t.Errorf("callStatuses lists %q, which the domain does not know", st)
+		}
+	}
+	desc, _ := o.component("securitySchemes", "bearerAuth")["description"].(string)
+	for _, sc := range sipsim.AllScopes {
+		if !strings.Contains(desc, string(sc)) {
+			t.Errorf("bearerAuth description does not list scope %s", sc)
+		}
+	}
+}
+
+func toStrings[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// TestOpenAPIStreamsAreDocumented checks that exactly the stream routes
+// answer text/event-stream, that the document says which schema each
+// event's data has, and that its examples and a real stream match it.
+func TestOpenAPIStreamsAreDocumented(t *testing.T) {
+	o := loadOpenAPI(t)
+	for path, item := range o.doc["paths"].(map[string]any) {
+		for _, method := range httpMethods {
+			op, ok := item.(map[string]any)[method].(map[string]any)
+			if !ok {
+				continue
+			}
+			key := strings.ToUpper(method) + " " + path
+			resp, _ := op["responses"].(map[string]any)["200"].(schema)
+			ok200, _ := o.resolve(resp)["content"].(map[string]any)
+			media, isStream := ok200["text/event-stream"].(map[string]any)
+			wantStream := slices.ContainsFunc(routes(), func(rt route) bool {
+				return rt.Method+" "+rt.Pattern == key && isStreamRoute(rt)
+			})
+			if isStream != wantStream {
+				t.Errorf("%s: documented as a stream: %v, is one: %v", key, isStream, wantStream)
+			}
+			if !isStream {
+				continue
+			}
+			if len(ok200) != 1 {
+				t.Errorf("%s: 200 has other media types than text/event-stream", key)
+			}
+			if ref, _ := media["x-event-schema"].(schema)["$ref"].(string); ref != "#/components/schemas/Event" {
+				t.Errorf("%s: x-event-schema = %v, want the Event schema", key, media["x-event-schema"])
+			}
+			ex, _ := media["example"].(string)
+			events := parseSSE(t, ex)
+			if len(events) == 0 {
+				t.Errorf("%s: the example holds no event", key)
+			}
+			for i, ev := range events {
+				for _, p := range o.check(fmt.Sprintf("%s example event %d", key, i), o.component("schemas", "Event"), decodeAny(t, []byte(ev.data)), true) {
+					t.Error(p)
+				}
+			}
+		}
+	}
+
+	// A real stream: the events of an ended call.
+	a := newTestAPI(t)
+	c, evs := endedCall()
+	a.calls.calls[c.ID] = c
+	a.events.store(withSnapshots(c, evs)...)
+	rec := a.do(t, http.MethodGet, "/api/v2/calls/call_done/events", tokAll, "")
+	events := parseSSE(t, rec.Body.String())
+	if len(events) != len(evs) {
+		t.Fatalf("stream sent %d events, want %d: %s", len(events), len(evs), rec.Body)
+	}
+	for i, ev := range events {
+		for _, p := range o.check(fmt.Sprintf("stream event %d", i), o.component("schemas", "Event"), decodeAny(t, []byte(ev.data)), true) {
+			t.Error(p)
+		}
+	}
 }
 
 // TestOpenAPIExamplesMatchSchemas checks every example of the document
@@ -398,7 +585,10 @@ func TestOpenAPIExamplesMatchSchemas(t *testing.T) {
 			}
 		}
 	}
-	for path, item := range o.doc["paths"].(map[string]any) {
+	// The paths, and the requests SIPSIM sends (OpenAPI's webhooks).
+	items := maps.Clone(o.doc["paths"].(map[string]any))
+	maps.Copy(items, o.doc["webhooks"].(map[string]any))
+	for path, item := range items {
 		for _, method := range httpMethods {
 			op, ok := item.(map[string]any)[method].(map[string]any)
 			if !ok {
@@ -418,13 +608,13 @@ func TestOpenAPIExamplesMatchSchemas(t *testing.T) {
 	for name, s := range o.doc["components"].(map[string]any)["schemas"].(map[string]any) {
 		for i, ex := range list(s.(schema)["examples"]) {
 			examples++
-			strict := name == "Phone" || name == "Call"
+			strict := slices.Contains([]string{"Phone", "Call", "Event", "Tag", "Webhook", "WebhookCreated", "Delivery"}, name)
 			for _, p := range o.check(fmt.Sprintf("%s example %d", name, i), s.(schema), decodeAny(t, mustJSON(t, ex)), strict) {
 				t.Error(p)
 			}
 		}
 	}
-	if examples < 20 {
+	if examples < 60 {
 		t.Errorf("only %d examples checked", examples)
 	}
 }

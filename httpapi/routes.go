@@ -27,7 +27,32 @@ func routes() []route {
 		{http.MethodPatch, "/api/v2/phones/{id}", sipsim.ScopePhonesWrite, handleUpdatePhone},
 		{http.MethodDelete, "/api/v2/phones/{id}", sipsim.ScopePhonesWrite, handleDeletePhone},
 
-		{http.MethodPost, "/api/v2/calls", sipsim.ScopeCallsCreate, handleCreateCall},
+		{http.MethodGet, "/api/v2/calls", sipsim.ScopeCallsRead, handleListCalls},
+		{http.MethodPost, "/api/v2/calls", sipsim.ScopeCallsCreate, idempotentCreateCall},
 		{http.MethodGet, "/api/v2/calls/{id}", sipsim.ScopeCallsRead, handleGetCall},
+		{http.MethodDelete, "/api/v2/calls/{id}", sipsim.ScopeCallsWrite, handleCancelCall},
+		{http.MethodPost, "/api/v2/calls/{id}/hangup", sipsim.ScopeCallsWrite, handleCancelCall},
+		{http.MethodGet, "/api/v2/calls/{id}/events", sipsim.ScopeCallsRead, handleCallEvents},
+		{http.MethodPost, "/api/v2/calls/{id}/tags", sipsim.ScopeCallsWrite, handleTagCall},
+		{http.MethodDelete, "/api/v2/calls/{id}/tags/{tag_id}", sipsim.ScopeCallsWrite, handleUntagCall},
+		{http.MethodGet, "/api/v2/events", sipsim.ScopeCallsRead, handleAccountEvents},
+
+		{http.MethodGet, "/api/v2/tags", sipsim.ScopeCallsRead, handleListTags},
+		{http.MethodPost, "/api/v2/tags", sipsim.ScopeCallsWrite, handleCreateTag},
+		{http.MethodGet, "/api/v2/tags/{id}", sipsim.ScopeCallsRead, handleGetTag},
+		{http.MethodPatch, "/api/v2/tags/{id}", sipsim.ScopeCallsWrite, handleUpdateTag},
+		{http.MethodDelete, "/api/v2/tags/{id}", sipsim.ScopeCallsWrite, handleDeleteTag},
+
+		{http.MethodGet, "/api/v2/webhooks", sipsim.ScopeWebhooksRead, handleListWebhooks},
+		{http.MethodPost, "/api/v2/webhooks", sipsim.ScopeWebhooksWrite, handleCreateWebhook},
+		{http.MethodGet, "/api/v2/webhooks/{id}", sipsim.ScopeWebhooksRead, handleGetWebhook},
+		{http.MethodDelete, "/api/v2/webhooks/{id}", sipsim.ScopeWebhooksWrite, handleDeleteWebhook},
+		{http.MethodGet, "/api/v2/webhooks/{id}/deliveries", sipsim.ScopeWebhooksRead, handleListDeliveries},
 	}
+}
+
+// idempotentCreateCall is POST /api/v2/calls with Idempotency-Key support:
+// a retried click-to-call must never ring twice.
+func idempotentCreateCall(cfg Config) http.Handler {
+	return idempotent(cfg, handleCreateCall(cfg))
 }

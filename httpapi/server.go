@@ -7,6 +7,7 @@ package httpapi
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/base64"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -15,8 +16,9 @@ import (
 	"github.com/sipsim/sipsim"
 )
 
-// Config holds what the API needs. Logger, Now, NewID and Ready have
-// defaults; the stores and the call service are required.
+// Config holds what the API needs. Logger, Now, NewID, Ready,
+// NewWebhookSecret and KeepAlive have defaults; the stores, the event bus
+// and the call service are required.
 type Config struct {
 	Logger        *slog.Logger
 	Now           func() time.Time
@@ -32,6 +34,20 @@ type Config struct {
 	// listening, not shutting down); /healthz answers 503 otherwise.
 	// Default: always ready.
 	Ready func() bool
+
+	Tags        sipsim.TagStore
+	Webhooks    sipsim.WebhookStore
+	Idempotency sipsim.IdempotencyStore
+	// Events is the durable log event streams read; Bus only wakes them
+	// when something new is stored.
+	Events sipsim.EventStore
+	Bus    sipsim.EventBus
+	// NewWebhookSecret returns the signing secret of a new webhook.
+	// Default: "whsec_" and 32 random bytes in unpadded base64url.
+	NewWebhookSecret func() string
+	// KeepAlive is how often an idle event stream gets a comment line, so
+	// proxies and load balancers do not close it. Default 15 s.
+	KeepAlive time.Duration
 }
 
 // NewServer returns the API as one handler. It panics when a required
@@ -50,8 +66,9 @@ func NewServer(cfg Config) http.Handler {
 }
 
 func (cfg Config) withDefaults() Config {
-	if cfg.Tokens == nil || cfg.Phones == nil || cfg.Registrations == nil || cfg.Calls == nil {
-		panic("httpapi: Config needs Tokens, Phones, Registrations and Calls")
+	if cfg.Tokens == nil || cfg.Phones == nil || cfg.Registrations == nil || cfg.Calls == nil ||
+		cfg.Tags == nil || cfg.Webhooks == nil || cfg.Idempotency == nil || cfg.Events == nil || cfg.Bus == nil {
+		panic("httpapi: Config needs Tokens, Phones, Registrations, Calls, Tags, Webhooks, Idempotency, Events and Bus")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -65,6 +82,12 @@ func (cfg Config) withDefaults() Config {
 	if cfg.Ready == nil {
 		cfg.Ready = func() bool { return true }
 	}
+	if cfg.NewWebhookSecret == nil {
+		cfg.NewWebhookSecret = newWebhookSecret
+	}
+	if cfg.KeepAlive <= 0 {
+		cfg.KeepAlive = 15 * time.Second
+	}
 	return cfg
 }
 
@@ -75,4 +98,12 @@ func newRequestID() string {
 	b := make([]byte, 13)
 	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
 	return "req_" + strings.ToLower(idEncoding.EncodeToString(b)[:20])
+}
+
+// newWebhookSecret is the default NewWebhookSecret, the same format as the
+// events package's, so that this package need not import it.
+func newWebhookSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
+	return "whsec_" + base64.RawURLEncoding.EncodeToString(b)
 }

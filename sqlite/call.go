@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/sipsim/sipsim"
 )
@@ -62,7 +61,7 @@ func normalizeCall(c *sipsim.Call) {
 	}
 }
 
-func scanCall(row interface{ Scan(...any) error }) (*sipsim.Call, error) {
+func scanCall(row scanner) (*sipsim.Call, error) {
 	var (
 		c                                 sipsim.Call
 		status, reason, agentSt, targetSt string
@@ -101,12 +100,13 @@ func callError(op string, err error) error {
 func errCallNotFound() error { return sipsim.Errorf(sipsim.ENOTFOUND, "Call not found") }
 
 // CreateCall stores a new call with its first event. It sets c.CreatedAt
-// and c.UpdatedAt from the store's clock, and ev's ID (see insertEvent).
-// The partial unique index calls_one_active_per_phone turns a second
-// active call for a phone into ECONFLICT.
+// and c.UpdatedAt from the store's clock, and ev's ID and Call (see
+// insertEvent). A new call has no tags: c.Tags is cleared. The partial
+// unique index calls_one_active_per_phone turns a second active call for a
+// phone into ECONFLICT.
 func (db *DB) CreateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent) error {
 	now := db.stamp()
-	c.CreatedAt, c.UpdatedAt = now, now
+	c.CreatedAt, c.UpdatedAt, c.Tags = now, now, nil
 	normalizeCall(c)
 	query := "INSERT INTO calls (id, account_id, " + strings.Join(callColumns, ", ") +
 		") VALUES (?, ?" + strings.Repeat(", ?", len(callColumns)) + ")"
@@ -115,7 +115,7 @@ func (db *DB) CreateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
-		return db.insertEvent(ctx, tx, c, ev, now)
+		return insertEvent(ctx, tx, c, ev, now)
 	})
 	if err != nil {
 		return callError("create call", err)
@@ -125,7 +125,8 @@ func (db *DB) CreateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 
 // UpdateCall saves c (matched by account and id; its id, account and
 // creation time are kept) and appends ev, if not nil, in one transaction.
-// It sets c.UpdatedAt from the store's clock.
+// It sets c.UpdatedAt from the store's clock and c.Tags to the call's
+// stored tags: UpdateCall never changes tags, TagCall does.
 func (db *DB) UpdateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent) error {
 	now := db.stamp()
 	c.UpdatedAt = now
@@ -145,7 +146,11 @@ func (db *DB) UpdateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 		if err := tx.QueryRowContext(ctx, query, args...).Scan(timeCol{&c.CreatedAt}); err != nil {
 			return err
 		}
-		return db.insertEvent(ctx, tx, c, ev, now)
+		// The event's snapshot shows the tags the call has at this moment.
+		if err := loadCallTags(ctx, tx, []*sipsim.Call{c}); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, c, ev, now)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return errCallNotFound()
@@ -155,83 +160,44 @@ func (db *DB) UpdateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 	return nil
 }
 
-// insertEvent appends ev (if not nil) to c's timeline and sets ev.ID. The
-// event always belongs to c: its AccountID and CallID are set from c. An
-// empty Status defaults to c's, a zero At to now.
-func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, c *sipsim.Call, ev *sipsim.CallEvent, now time.Time) error {
-	if ev == nil {
-		return nil
-	}
-	ev.AccountID, ev.CallID = c.AccountID, c.ID
-	if ev.Status == "" {
-		ev.Status = c.Status
-	}
-	if ev.At.IsZero() {
-		ev.At = now
-	}
-	ev.At = storedTime(ev.At)
-	return tx.QueryRowContext(ctx, `
-		INSERT INTO call_events (account_id, call_id, type, status, at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		ev.AccountID, ev.CallID, ev.Type, string(ev.Status), encodeTime(ev.At)).Scan(&ev.ID)
-}
-
-// Call returns one call of the account.
-func (db *DB) Call(ctx context.Context, accountID int64, id string) (*sipsim.Call, error) {
-	c, err := scanCall(db.reader.QueryRowContext(ctx, callSelect+"WHERE account_id = ? AND id = ?", accountID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errCallNotFound()
-	} else if err != nil {
-		return nil, fmt.Errorf("call %s: %w", id, err)
-	}
-	return c, nil
-}
-
-// CallEvents returns the timeline of a call, oldest first; empty for a call
-// that does not exist.
-func (db *DB) CallEvents(ctx context.Context, accountID int64, callID string) ([]*sipsim.CallEvent, error) {
-	rows, err := db.reader.QueryContext(ctx, `
-		SELECT id, account_id, call_id, type, status, at FROM call_events
-		WHERE account_id = ? AND call_id = ? ORDER BY id`, accountID, callID)
-	if err != nil {
-		return nil, fmt.Errorf("call events: %w", err)
-	}
-	defer rows.Close()
-	events := []*sipsim.CallEvent{}
-	for rows.Next() {
-		var (
-			ev     sipsim.CallEvent
-			status string
-		)
-		if err := rows.Scan(&ev.ID, &ev.AccountID, &ev.CallID, &ev.Type, &status, timeCol{&ev.At}); err != nil {
-			return nil, fmt.Errorf("call events: %w", err)
+// findCalls returns the calls selected by where (a WHERE clause and what
+// follows it) with their tags, read in one transaction.
+func (db *DB) findCalls(ctx context.Context, where string, args ...any) ([]*sipsim.Call, error) {
+	var calls []*sipsim.Call
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		calls, err = queryAll(ctx, tx, scanCall, callSelect+where, args...)
+		if err != nil {
+			return err
 		}
-		ev.Status = sipsim.CallStatus(status)
-		events = append(events, &ev)
+		return loadCallTags(ctx, tx, calls)
+	})
+	return calls, err
+}
+
+// findCall is findCalls for at most one call: ENOTFOUND when none matches.
+func (db *DB) findCall(ctx context.Context, where string, args ...any) (*sipsim.Call, error) {
+	calls, err := db.findCalls(ctx, where, args...)
+	if err != nil {
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("call events: %w", err)
+	if len(calls) == 0 {
+		return nil, errCallNotFound()
 	}
-	return events, nil
+	return calls[0], nil
+}
+
+// Call returns one call of the account with its tags.
+func (db *DB) Call(ctx context.Context, accountID int64, id string) (*sipsim.Call, error) {
+	c, err := db.findCall(ctx, "WHERE account_id = ? AND id = ?", accountID, id)
+	return c, wrapUnlessCoded("call "+id, err)
 }
 
 // ActiveCalls returns every call not in a final status, of every account,
 // oldest first.
 func (db *DB) ActiveCalls(ctx context.Context) ([]*sipsim.Call, error) {
-	rows, err := db.reader.QueryContext(ctx, callSelect+"WHERE "+activeCondition+" ORDER BY created_at, id")
+	calls, err := db.findCalls(ctx, "WHERE "+activeCondition+" ORDER BY created_at, id")
 	if err != nil {
-		return nil, fmt.Errorf("active calls: %w", err)
-	}
-	defer rows.Close()
-	calls := []*sipsim.Call{}
-	for rows.Next() {
-		c, err := scanCall(rows)
-		if err != nil {
-			return nil, fmt.Errorf("active calls: %w", err)
-		}
-		calls = append(calls, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("active calls: %w", err)
 	}
 	return calls, nil

@@ -1,5 +1,6 @@
 // Package sqlite is the embedded store: one SQLite file holds accounts,
-// phones, registrations, calls and tokens. It uses the pure-Go
+// phones, registrations, calls with their events and tags, tokens, webhooks
+// with their delivery outbox, and idempotency keys. It uses the pure-Go
 // modernc.org/sqlite driver, so the binary needs no cgo.
 package sqlite
 
@@ -24,8 +25,8 @@ import (
 // writer connection instead.
 const busyTimeout = 10 * time.Second
 
-// DB is the SQLite store. It implements sipsim.PhoneStore,
-// sipsim.RegistrationStore, sipsim.CallStore and sipsim.TokenStore.
+// DB is the SQLite store. It implements every store interface of package
+// sipsim (see the assertions below).
 type DB struct {
 	// writer holds exactly one connection. SQLite allows one writer at a
 	// time; queueing writers in database/sql's pool, rather than letting
@@ -46,6 +47,10 @@ var (
 	_ sipsim.RegistrationStore = (*DB)(nil)
 	_ sipsim.CallStore         = (*DB)(nil)
 	_ sipsim.TokenStore        = (*DB)(nil)
+	_ sipsim.EventStore        = (*DB)(nil)
+	_ sipsim.TagStore          = (*DB)(nil)
+	_ sipsim.WebhookStore      = (*DB)(nil)
+	_ sipsim.IdempotencyStore  = (*DB)(nil)
 )
 
 // Open opens the SQLite file at path, creating it if needed, and brings its

@@ -14,7 +14,16 @@ import (
 
 func TestStoreContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, now func() time.Time) storetest.Store {
-		return openTest(t, filepath.Join(t.TempDir(), "sipsim.db"), now)
+		db := openTest(t, filepath.Join(t.TempDir(), "sipsim.db"), now)
+		// The suite's second account; the store API does not create
+		// accounts.
+		_, err := db.writer.ExecContext(t.Context(), `
+			INSERT INTO accounts (id, name, sip_realm, country, created_at)
+			VALUES (?, 'other', 'other', 'FR', '2024-01-01T00:00:00.000000Z')`, storetest.OtherAccountID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
 	})
 }
 

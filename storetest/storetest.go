@@ -12,6 +12,21 @@
 //   - A binding is live while now is before its ExpiresAt.
 //   - Event ids grow in the order events are stored, across calls.
 //   - Deleting a phone keeps its calls.
+//   - CreateTag, UpdateTag, CreateWebhook and BeginIdempotent stamp their
+//     times from the store's clock; RecordAttempt stamps the delivery's
+//     UpdatedAt.
+//   - Calls: CreatedAfter is inclusive and CreatedBefore exclusive, so
+//     consecutive windows neither overlap nor leave a gap; Limit <= 0 means
+//     25. Call, Calls, ActiveCall, RecentCall and ActiveCalls load tags,
+//     ordered by name; UpdateCall sets c.Tags to the call's stored tags.
+//   - CreateCall and UpdateCall set ev.Call to the store's snapshot of the
+//     call as saved (store timestamps, tags at that moment), whatever the
+//     caller put there, and Events and CallEvents return it unchanged later.
+//   - A delivery is due at its event's time. RecordAttempt changes only a
+//     pending delivery (a finished one keeps its status) but always logs.
+//   - Expired idempotency keys (ExpiresAt at or before the store's clock)
+//     count as absent. FinishIdempotent on a key not in flight is
+//     ENOTFOUND.
 package storetest
 
 import (
@@ -30,10 +45,20 @@ type Store interface {
 	sipsim.RegistrationStore
 	sipsim.CallStore
 	sipsim.TokenStore
+	sipsim.EventStore
+	sipsim.TagStore
+	sipsim.WebhookStore
+	sipsim.IdempotencyStore
 }
 
-// OpenFunc returns a new, empty store (apart from the default account)
-// whose clock is now, and arranges for it to be closed when t ends.
+// OtherAccountID is a second account every store under test has, so that
+// the suite can check that accounts never see each other's data.
+const OtherAccountID = sipsim.DefaultAccountID + 1
+
+// OpenFunc returns a new store whose clock is now, and arranges for it to
+// be closed when t ends. The store is empty apart from two accounts,
+// sipsim.DefaultAccountID and OtherAccountID (the store interfaces cannot
+// create accounts: the backend's test creates the second one).
 type OpenFunc func(t *testing.T, now func() time.Time) Store
 
 // Run runs the whole contract against stores made by open. Each test opens
@@ -43,6 +68,12 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("Registrations", func(t *testing.T) { testRegistrations(t, open) })
 	t.Run("Calls", func(t *testing.T) { testCalls(t, open) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open) })
+	t.Run("CallHistory", func(t *testing.T) { testCallHistory(t, open) })
+	t.Run("Events", func(t *testing.T) { testEvents(t, open) })
+	t.Run("Tags", func(t *testing.T) { testTags(t, open) })
+	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, open) })
+	t.Run("Deliveries", func(t *testing.T) { testDeliveries(t, open) })
+	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })
 }
 
 // env is one test's store and the clock it was opened with.

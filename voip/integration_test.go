@@ -238,8 +238,8 @@ func TestIntegrationCancelWhileTargetRings(t *testing.T) {
 		cancel(sipsim.ReasonServerShutdown)
 	}()
 	out := te.e.PlaceCall(ctx, te.plan(t), func(sipsim.CallProgress) {})
-	if out.Status != sipsim.CallCanceled || out.Reason != sipsim.ReasonServerShutdown {
-		t.Fatalf("outcome = %s/%s", out.Status, out.Reason)
+	if out.Status != sipsim.CallCanceled || out.Reason != sipsim.ReasonServerShutdown || out.TargetCode != 487 {
+		t.Fatalf("outcome = %s/%s target code %d, want canceled/server_shutdown with the carrier's 487", out.Status, out.Reason, out.TargetCode)
 	}
 	waitUntil(t, "the carrier gets CANCEL", func() bool { _, _, c := carrier.counts(); return c == 1 })
 	waitUntil(t, "the phone gets BYE", func() bool { _, b, _ := phone.counts(); return b == 1 })

@@ -166,7 +166,13 @@ func (e *Engine) invite(ctx context.Context, r legRequest) (*leg, error) {
 			return nil, &legFailure{code: dr.Res.StatusCode, err: err}
 		}
 		if waitCtx.Err() != nil {
-			return nil, &legFailure{err: errGaveUp}
+			// Record what the peer answered to our CANCEL (487 from a
+			// well-behaved UA), if anything.
+			code := 0
+			if res := dlg.InviteResponse; res != nil && !res.IsProvisional() {
+				code = res.StatusCode
+			}
+			return nil, &legFailure{code: code, err: errGaveUp}
 		}
 		return nil, &legFailure{err: err}
 	}

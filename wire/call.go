@@ -26,6 +26,10 @@ type Call struct {
 	AgentLeg            Leg               `json:"agent_leg"`
 	TargetLeg           Leg               `json:"target_leg"`
 	Events              []CallEvent       `json:"events"`
+	// EventsURL streams this call's progress (Server-Sent Events), so a
+	// click-to-call button can show feedback at once.
+	EventsURL string `json:"events_url"`
+	Tags      []Tag  `json:"tags"`
 }
 
 // Leg is one SIP leg: the employee's phone (agent) or the customer
@@ -106,6 +110,11 @@ func NewCall(c *sipsim.Call, events []*sipsim.CallEvent) Call {
 		AgentLeg:            NewLeg(c.AgentLeg),
 		TargetLeg:           NewLeg(c.TargetLeg),
 		Events:              make([]CallEvent, 0, len(events)),
+		EventsURL:           "/api/v2/calls/" + c.ID + "/events",
+		Tags:                make([]Tag, 0, len(c.Tags)),
+	}
+	for i := range c.Tags {
+		v.Tags = append(v.Tags, NewTag(&c.Tags[i]))
 	}
 	if c.EndedReason != "" {
 		reason := c.EndedReason

@@ -2,6 +2,8 @@
 //
 //	sipsim serve                 run the API, the SIP registrar and the call engine
 //	sipsim token create          create an API bearer token
+//	sipsim call                  place a click-to-call and follow it (SDK client)
+//	sipsim calls list            search call history (SDK client)
 //
 // main only calls run, which end-to-end tests drive directly.
 package main

@@ -26,6 +26,8 @@ const usage = `Usage: sipsim <command> [flags]
 Commands:
   serve          run the HTTP API, SIP registrar and call engine
   token create   create an API token and print it on the last line
+  call           place a click-to-call through the API, --follow its progress
+  calls list     list calls through the API, newest first, with filters
 
 Run "sipsim <command> -h" for a command's flags.
 `
@@ -46,6 +48,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return usageError{"unknown token command"}
 		}
 		return runTokenCreate(ctx, args[2:], getenv, stdout, stderr)
+	case "call":
+		return runCall(ctx, args[1:], getenv, stdout, stderr)
+	case "calls":
+		if len(args) < 2 || args[1] != "list" {
+			fmt.Fprint(stderr, "Usage: sipsim calls list [filters] [--json]\n")
+			return usageError{"unknown calls command"}
+		}
+		return runCallsList(ctx, args[2:], getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

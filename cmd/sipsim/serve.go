@@ -16,6 +16,7 @@ import (
 
 	"github.com/sipsim/sipsim"
 	"github.com/sipsim/sipsim/calls"
+	"github.com/sipsim/sipsim/events"
 	"github.com/sipsim/sipsim/httpapi"
 	"github.com/sipsim/sipsim/voip"
 	"github.com/sipsim/sipsim/voip/media"
@@ -30,6 +31,7 @@ type serveConfig struct {
 	publicAddr, rtpPorts                string
 	agentRing, targetRing, mediaTimeout time.Duration
 	maxDuration, drainTimeout           time.Duration
+	webhookRetryBase                    time.Duration
 	logLevel, logFormat                 string
 }
 
@@ -50,6 +52,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&c.mediaTimeout, "media-timeout", 30*time.Second, "end a call when a side sends no audio for this long")
 	fs.DurationVar(&c.maxDuration, "max-call-duration", 4*time.Hour, "end calls longer than this")
 	fs.DurationVar(&c.drainTimeout, "drain-timeout", 10*time.Second, "on SIGTERM, how long to wait for calls to be hung up and stored")
+	fs.DurationVar(&c.webhookRetryBase, "webhook-retry-base", 5*time.Second, "first webhook retry delay; it doubles per attempt up to 1 h, for 25 h")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -121,9 +124,10 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	bus := events.NewBus(256)
 	svc := calls.New(calls.Config{
 		Logger: log.With("component", "calls"), Now: now,
-		Phones: db, Registrations: db, Calls: db, Telephony: engine,
+		Phones: db, Registrations: db, Calls: db, Telephony: engine, Bus: bus,
 		AgentRingTimeout: c.agentRing, TargetRingTimeout: c.targetRing, MaxDuration: c.maxDuration,
 	})
 	if err := svc.Recover(ctx); err != nil {
@@ -145,16 +149,36 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	handler := httpapi.NewServer(httpapi.Config{
 		Logger: log.With("component", "http"), Now: now,
 		Tokens: db, Phones: db, Registrations: db, Calls: svc, Realm: realm,
+		Tags: db, Webhooks: db, Idempotency: db, Events: db, Bus: bus, NewWebhookSecret: events.NewSecret,
 		Ready: func() bool { return !stopping.Load() && engine.Ready() },
 	})
+	dispatcher := events.NewDispatcher(events.DispatcherConfig{
+		Store: db, Now: now, Logger: log.With("component", "webhooks"), RetryBase: c.webhookRetryBase, Bus: bus,
+	})
+	dispatchCtx, stopDispatch := context.WithCancel(context.Background())
+	defer stopDispatch()
+	dispatchDone := make(chan struct{})
+	go func() {
+		defer close(dispatchDone)
+		if err := dispatcher.Run(dispatchCtx); err != nil && dispatchCtx.Err() == nil {
+			log.Error("webhook dispatcher stopped", "err", err)
+		}
+	}()
+	// Requests run under baseCtx, cancelled when shutdown starts: event
+	// streams end at once (clients resume with Last-Event-ID) instead of
+	// holding Shutdown until the drain timeout.
+	baseCtx, endRequests := context.WithCancel(context.Background())
+	defer endRequests()
 	hs := &http.Server{
 		Handler:           handler,
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// No WriteTimeout: event streams stay open for hours; the SSE
+		// handler sets its own deadline per write instead.
+		IdleTimeout:    120 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- hs.Serve(ln) }()
@@ -172,9 +196,13 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err := svc.Shutdown(drainCtx); err != nil {
 		log.Warn("calls still running at drain timeout", "err", err)
 	}
+	hs.RegisterOnShutdown(endRequests)
 	if err := hs.Shutdown(drainCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("http shutdown", "err", err)
+		hs.Close()
 	}
+	stopDispatch()
+	<-dispatchDone
 	stopSIP()
 	log.Info("stopped")
 	return nil
