@@ -192,6 +192,10 @@ type CallPlan struct {
 	Contacts     []*Registration
 	TargetNumber string
 	CallerID     string // presented to the target
+	// CallerIDName is the display name the employee's phone shows ("" =
+	// the target number); AutoAnswer asks it to answer by itself.
+	CallerIDName string
+	AutoAnswer   bool
 	// AgentRingTimeout bounds how long the employee's phone rings;
 	// TargetRingTimeout how long the target rings once dialled.
 	AgentRingTimeout  time.Duration
@@ -245,6 +249,10 @@ type CreateCallRequest struct {
 	AccountID    int64
 	PhoneID      int64
 	TargetNumber string
+	// Optional, per request:
+	AgentRingTimeout time.Duration // how long the employee's phone rings; 0 = the server's default
+	AutoAnswer       bool          // ask the desk phone or headset to answer by itself
+	CallerIDName     string        // name shown to the employee instead of the number
 }
 
 // CallService is the click-to-call use case as the API sees it.

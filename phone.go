@@ -106,9 +106,11 @@ type AudioSetting struct {
 	WaitPrerollDial       int
 }
 
-// CallerID returns the number the target should see for calls from p:
-// OutboundNumber when set, else the phone's own number. Issue #4 adds the
-// use_different_outbound_number rules.
+// CallerID returns the number the target should see for calls from p when
+// it does not borrow another phone's number: OutboundNumber when set, else
+// the phone's own number. With UseDifferentOutboundNumber the caller ID is
+// the number of phone OutboundNumberPhoneID, which the calls use case
+// looks up.
 func (p *Phone) CallerID() string {
 	if p.OutboundSetting.OutboundNumber != nil && *p.OutboundSetting.OutboundNumber != "" {
 		return *p.OutboundSetting.OutboundNumber

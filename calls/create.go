@@ -49,7 +49,7 @@ func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) 
 		AccountID:    req.AccountID,
 		PhoneID:      phone.ID,
 		TargetNumber: req.TargetNumber,
-		CallerID:     phone.CallerID(),
+		CallerID:     s.callerID(ctx, phone),
 		Direction:    "outbound",
 		Source:       "api",
 		Status:       sipsim.CallInitiating,
@@ -74,9 +74,14 @@ func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) 
 		Contacts:          contacts,
 		TargetNumber:      c.TargetNumber,
 		CallerID:          c.CallerID,
+		CallerIDName:      req.CallerIDName,
+		AutoAnswer:        req.AutoAnswer,
 		AgentRingTimeout:  s.cfg.AgentRingTimeout,
 		TargetRingTimeout: s.cfg.TargetRingTimeout,
 		MaxDuration:       s.cfg.MaxDuration,
+	}
+	if req.AgentRingTimeout > 0 {
+		plan.AgentRingTimeout = req.AgentRingTimeout
 	}
 	created := *c
 	s.start(c, plan)
@@ -128,4 +133,22 @@ func (s *Service) busy(ctx context.Context, phone *sipsim.Phone, conflict error)
 	e := sipsim.Errorf(sipsim.ECONFLICT, "Phone is currently on another call")
 	e.CallID = active.ID
 	return e
+}
+
+// callerID is the number the target sees: the phone's outbound number or
+// its own, or, with use_different_outbound_number, another phone's number.
+// The API checks that phone exists when the setting is saved; if it was
+// deleted since, the call still goes out, under the phone's own caller ID.
+func (s *Service) callerID(ctx context.Context, phone *sipsim.Phone) string {
+	out := phone.OutboundSetting
+	if !out.UseDifferentOutboundNumber || out.OutboundNumberPhoneID == nil {
+		return phone.CallerID()
+	}
+	other, err := s.cfg.Phones.Phone(ctx, phone.AccountID, *out.OutboundNumberPhoneID)
+	if err != nil || other.Number == "" {
+		s.log.Warn("outbound_number_phone_id unusable; using the phone's own caller ID",
+			"phone_id", phone.ID, "outbound_number_phone_id", *out.OutboundNumberPhoneID, "err", err)
+		return phone.CallerID()
+	}
+	return other.Number
 }

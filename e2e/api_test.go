@@ -146,6 +146,7 @@ type callView struct {
 	ID           string      `json:"id"`
 	PhoneID      int64       `json:"phone_id"`
 	TargetNumber string      `json:"target_number"`
+	CallerID     string      `json:"caller_id"`
 	Status       string      `json:"status"`
 	EndedReason  *string     `json:"ended_reason"`
 	CreatedAt    string      `json:"created_at"`

@@ -2,8 +2,12 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/sipsim/sipsim"
 	"github.com/sipsim/sipsim/wire"
@@ -50,14 +54,38 @@ func decodeCreateCall(w http.ResponseWriter, r *http.Request) (sipsim.CreateCall
 	o.require("phone_id", "target_number")
 	o.Int("phone_id", &req.PhoneID)
 	o.Str("target_number", &req.TargetNumber)
+	var ringSeconds int64
+	ringGiven := o.Int("agent_ring_timeout", &ringSeconds)
+	o.Bool("auto_answer", &req.AutoAnswer)
+	o.Str("caller_id_name", &req.CallerIDName)
 	if err := o.finish(); err != nil {
 		return req, err
 	}
+	var problems []string
 	if req.PhoneID <= 0 {
-		return req, badRequest("phone_id must be a positive integer")
+		problems = append(problems, "phone_id must be a positive integer")
+	}
+	if ringGiven {
+		if ringSeconds < minAgentRing || ringSeconds > maxAgentRing {
+			problems = append(problems, fmt.Sprintf("agent_ring_timeout must be between %d and %d seconds", minAgentRing, maxAgentRing))
+		}
+		req.AgentRingTimeout = time.Duration(ringSeconds) * time.Second
+	}
+	if n := utf8.RuneCountInString(req.CallerIDName); n > maxCallerIDName || strings.ContainsAny(req.CallerIDName, "\"\\\r\n") {
+		problems = append(problems, fmt.Sprintf("caller_id_name must be at most %d characters, without quotes, backslashes or line breaks", maxCallerIDName))
+	}
+	if len(problems) > 0 {
+		return req, badRequest(problems...)
 	}
 	return req, nil
 }
+
+// Bounds of the per-request options of POST /calls.
+const (
+	minAgentRing    = 5
+	maxAgentRing    = 300
+	maxCallerIDName = 64
+)
 
 // handleGetCall returns a call of the account as it stands.
 func handleGetCall(cfg Config) http.Handler {

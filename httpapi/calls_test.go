@@ -240,3 +240,27 @@ func TestGetCallErrors(t *testing.T) {
 	a.calls.callErr = sipsim.Errorf(sipsim.EUNAVAILABLE, "Database is unavailable")
 	checkErrorMessage(t, a.do(t, http.MethodGet, "/api/v2/calls/call_done", tokAll, ""), 503, "/api/v2/calls/call_done", "Database is unavailable")
 }
+
+func TestCreateCallOptions(t *testing.T) {
+	a := newTestAPI(t)
+	rec := a.do(t, http.MethodPost, "/api/v2/calls", tokAll,
+		`{"phone_id": 123, "target_number": "+33698765432", "agent_ring_timeout": 12, "auto_answer": true, "caller_id_name": "ACME: Jane Doe"}`)
+	checkData(t, rec, http.StatusCreated, nil)
+	want := sipsim.CreateCallRequest{AccountID: 1, PhoneID: 123, TargetNumber: "+33698765432",
+		AgentRingTimeout: 12 * time.Second, AutoAnswer: true, CallerIDName: "ACME: Jane Doe"}
+	if len(a.calls.requests) != 1 || a.calls.requests[0] != want {
+		t.Fatalf("service got %+v, want %+v", a.calls.requests, want)
+	}
+
+	for body, msg := range map[string]string{
+		`"agent_ring_timeout": 2`:                             "agent_ring_timeout must be between 5 and 300 seconds",
+		`"agent_ring_timeout": 301`:                           "agent_ring_timeout must be between 5 and 300 seconds",
+		`"agent_ring_timeout": "30"`:                          "agent_ring_timeout must be an integer",
+		`"auto_answer": "yes"`:                                "auto_answer must be a boolean",
+		`"caller_id_name": "say \"hi\""`:                      "caller_id_name must be at most 64 characters, without quotes, backslashes or line breaks",
+		`"caller_id_name": "` + strings.Repeat("x", 65) + `"`: "caller_id_name must be at most 64 characters, without quotes, backslashes or line breaks",
+	} {
+		rec := a.do(t, http.MethodPost, "/api/v2/calls", tokAll, `{"phone_id": 123, "target_number": "+33698765432", `+body+`}`)
+		checkErrorMessage(t, rec, http.StatusBadRequest, "/api/v2/calls", msg)
+	}
+}

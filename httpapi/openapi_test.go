@@ -414,9 +414,13 @@ func TestOpenAPIRequestSchemasMatchDecoders(t *testing.T) {
 		t.Errorf("PATCH of every PhoneWrite member = %d: %s", rec.Code, rec.Body)
 	}
 
-	call := decodeAny(t, []byte(`{"phone_id": 123, "target_number": "+33698765432"}`))
+	callBody := `{"phone_id": 123, "target_number": "+33698765432", "agent_ring_timeout": 20, "auto_answer": true, "caller_id_name": "ACME: Jane Doe"}`
+	call := decodeAny(t, []byte(callBody))
 	for _, p := range o.check("CreateCallRequest", o.component("schemas", "CreateCallRequest"), call, true) {
 		t.Error(p)
+	}
+	if rec := a.do(t, http.MethodPost, "/api/v2/calls", tokAll, callBody); rec.Code != http.StatusCreated {
+		t.Errorf("POST of every CreateCallRequest member = %d: %s", rec.Code, rec.Body)
 	}
 
 	// The documented examples of the other bodies are accepted as they

@@ -170,6 +170,16 @@ func phoneProblems(p *sipsim.Phone, pw phoneWrite, region string) []string {
 	}
 	optionalNumber("outbound_setting.outbound_number", p.OutboundSetting.OutboundNumber)
 	optionalID("outbound_setting.outbound_number_phone_id", p.OutboundSetting.OutboundNumberPhoneID)
+	// The caller ID comes from one place: outbound_number, or another
+	// phone's number with use_different_outbound_number, not both.
+	switch out := p.OutboundSetting; {
+	case out.UseDifferentOutboundNumber && out.OutboundNumberPhoneID == nil:
+		add("outbound_setting.outbound_number_phone_id is required when use_different_outbound_number is true")
+	case out.UseDifferentOutboundNumber && out.OutboundNumber != nil:
+		add("outbound_setting.outbound_number must be null when use_different_outbound_number is true: the caller ID is then phone outbound_number_phone_id's number")
+	case !out.UseDifferentOutboundNumber && out.OutboundNumberPhoneID != nil:
+		add("outbound_setting.outbound_number_phone_id must be null unless use_different_outbound_number is true")
+	}
 	optionalID("voicemail_setting.voicemail_file_id", p.VoicemailSetting.VoicemailFileID)
 
 	fwd := p.ForwardingSetting

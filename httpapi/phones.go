@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -76,6 +77,9 @@ func handleGetPhone(cfg Config) http.Handler {
 func handleCreatePhone(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := decodeNewPhone(w, r, cfg)
+		if err == nil {
+			err = checkOutboundPhone(r.Context(), cfg, p)
+		}
 		if err != nil {
 			writeError(w, r, cfg, err)
 			return
@@ -148,6 +152,9 @@ func handleUpdatePhone(cfg Config) http.Handler {
 			return
 		}
 		p, err := patchPhone(o, stored, cfg.Realm)
+		if err == nil {
+			err = checkOutboundPhone(r.Context(), cfg, p)
+		}
 		if err != nil {
 			writeError(w, r, cfg, err)
 			return
@@ -230,4 +237,30 @@ func handleDeletePhone(cfg Config) http.Handler {
 		}
 		writeData(w, r, cfg, http.StatusOK, response{ID: id, Deleted: true})
 	})
+}
+
+// checkOutboundPhone checks that the phone whose number p borrows as caller
+// ID (use_different_outbound_number) exists in the account, is another
+// phone, and has a number: a call must never go out under a number that is
+// not the account's.
+func checkOutboundPhone(ctx context.Context, cfg Config, p *sipsim.Phone) error {
+	out := p.OutboundSetting
+	if !out.UseDifferentOutboundNumber || out.OutboundNumberPhoneID == nil {
+		return nil
+	}
+	const field = "outbound_setting.outbound_number_phone_id"
+	id := *out.OutboundNumberPhoneID
+	if id == p.ID {
+		return badRequest(field + " must name another phone, not this one")
+	}
+	other, err := cfg.Phones.Phone(ctx, p.AccountID, id)
+	switch {
+	case sipsim.ErrorCode(err) == sipsim.ENOTFOUND:
+		return badRequest(fmt.Sprintf("%s: phone %d not found", field, id))
+	case err != nil:
+		return err
+	case other.Number == "":
+		return badRequest(fmt.Sprintf("%s: phone %d has no number", field, id))
+	}
+	return nil
 }

@@ -283,7 +283,7 @@ func TestCreatePhoneInvalid(t *testing.T) {
 			[]string{"outbound_setting.outbound_number is invalid: use E.164 format, e.g. +33698765432"}},
 		{"outbound number wrong type", `{` + valid + `, "outbound_setting": {"outbound_number": 33612345678}}`,
 			[]string{"outbound_setting.outbound_number must be a string or null"}},
-		{"outbound phone id", `{` + valid + `, "outbound_setting": {"outbound_number_phone_id": 0}}`,
+		{"outbound phone id", `{` + valid + `, "outbound_setting": {"use_different_outbound_number": true, "outbound_number_phone_id": 0}}`,
 			[]string{"outbound_setting.outbound_number_phone_id must be a positive integer or null"}},
 		{"boolean as string", `{` + valid + `, "record_setting": {"record_inbound_call": "yes"}}`,
 			[]string{"record_setting.record_inbound_call must be a boolean"}},
@@ -301,6 +301,14 @@ func TestCreatePhoneInvalid(t *testing.T) {
 			[]string{"voicemail_setting.voicemail_file_id must be a positive integer or null"}},
 		{"wait preroll", `{` + valid + `, "audio_setting": {"wait_preroll_dial": -1}}`,
 			[]string{"audio_setting.wait_preroll_dial must not be negative"}},
+		{"different outbound number without a phone", `{` + valid + `, "outbound_setting": {"use_different_outbound_number": true}}`,
+			[]string{"outbound_setting.outbound_number_phone_id is required when use_different_outbound_number is true"}},
+		{"two caller IDs", `{` + valid + `, "outbound_setting": {"outbound_number": "+33987654321", "use_different_outbound_number": true, "outbound_number_phone_id": 123}}`,
+			[]string{"outbound_setting.outbound_number must be null when use_different_outbound_number is true: the caller ID is then phone outbound_number_phone_id's number"}},
+		{"outbound phone without the switch", `{` + valid + `, "outbound_setting": {"outbound_number_phone_id": 123}}`,
+			[]string{"outbound_setting.outbound_number_phone_id must be null unless use_different_outbound_number is true"}},
+		{"outbound phone unknown", `{` + valid + `, "outbound_setting": {"use_different_outbound_number": true, "outbound_number_phone_id": 999}}`,
+			[]string{"outbound_setting.outbound_number_phone_id: phone 999 not found"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -145,15 +145,30 @@ func (c *callRun) agentRequest(reg *sipsim.Registration, offer []byte) legReques
 		uri = sip.Uri{Scheme: "sip", User: strconv.Itoa(c.plan.Phone.InternalNumber), Host: reg.Received}
 	}
 	target := c.plan.TargetNumber
+	// The employee sees whom they are about to call: the name the CRM
+	// gave, else the number.
+	display := target
+	if c.plan.CallerIDName != "" {
+		display = c.plan.CallerIDName
+	}
+	headers := []sip.Header{sip.NewHeader("X-Sipsim-Call-Id", c.plan.CallID)}
+	if c.plan.AutoAnswer {
+		// Two spellings, because desk phones disagree: Call-Info
+		// answer-after (RFC 5373 style, Snom, Cisco, Grandstream, baresip's
+		// auto-answer mode) and Alert-Info info=alert-autoanswer (Yealink,
+		// Polycom, Fanvil).
+		headers = append(headers,
+			sip.NewHeader("Call-Info", "<sip:"+c.e.cfg.PublicAddr+">;answer-after=0"),
+			sip.NewHeader("Alert-Info", "<http://sipsim.invalid/autoanswer>;info=alert-autoanswer;delay=0"))
+	}
 	return legRequest{
 		recipient:   uri,
 		destination: reg.Received,
 		transport:   reg.Transport,
-		// The employee sees whom they are about to call.
-		from:    sip.FromHeader{DisplayName: target, Address: sip.Uri{Scheme: "sip", User: target, Host: c.e.cfg.PublicAddr}},
-		to:      sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: strconv.Itoa(c.plan.Phone.InternalNumber), Host: c.e.cfg.PublicAddr}},
-		headers: []sip.Header{sip.NewHeader("X-Sipsim-Call-Id", c.plan.CallID)},
-		sdp:     offer,
+		from:        sip.FromHeader{DisplayName: display, Address: sip.Uri{Scheme: "sip", User: target, Host: c.e.cfg.PublicAddr}},
+		to:          sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: strconv.Itoa(c.plan.Phone.InternalNumber), Host: c.e.cfg.PublicAddr}},
+		headers:     headers,
+		sdp:         offer,
 		onProvisional: func(res *sip.Response) {
 			if res.StatusCode == 180 || res.StatusCode == 183 {
 				c.report(sipsim.CallProgress{Kind: sipsim.ProgressAgentRinging, SIPCode: res.StatusCode})

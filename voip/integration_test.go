@@ -290,3 +290,33 @@ func TestIntegrationTrunkDigestAuth(t *testing.T) {
 		t.Fatalf("Proxy-Authorization = %q", authorizations)
 	}
 }
+
+func TestIntegrationAutoAnswerAndCallerName(t *testing.T) {
+	carrier := newPeer(t, hangsUpAfter(200*time.Millisecond))
+	te := startEngine(t, "sip:127.0.0.1:"+itoa(carrier.port))
+	phone := newPeer(t, answers)
+	if res := phone.register(te.e, "101", "secret-101", 3600); res.StatusCode != 200 {
+		t.Fatalf("register: %s", res.StartLine())
+	}
+	plan := te.plan(t)
+	plan.AutoAnswer, plan.CallerIDName = true, "ACME: Jane Doe"
+	if out := te.e.PlaceCall(t.Context(), plan, func(sipsim.CallProgress) {}); out.Status != sipsim.CallCompleted {
+		t.Fatalf("outcome = %s/%s", out.Status, out.Reason)
+	}
+	inv := phone.lastInvite()
+	if ci := inv.GetHeader("Call-Info"); ci == nil || !strings.Contains(ci.Value(), "answer-after=0") {
+		t.Errorf("Call-Info = %v, want answer-after=0", ci)
+	}
+	if ai := inv.GetHeader("Alert-Info"); ai == nil || !strings.Contains(ai.Value(), "info=alert-autoanswer") {
+		t.Errorf("Alert-Info = %v, want info=alert-autoanswer", ai)
+	}
+	if from := inv.From(); from.DisplayName != "ACME: Jane Doe" || from.Address.User != "+33698765432" {
+		t.Errorf("phone sees From %s, want the name ACME: Jane Doe and the target number", from.Value())
+	}
+	// Without the option a phone is not asked to answer by itself.
+	plan.AutoAnswer, plan.CallerIDName = false, ""
+	te.e.PlaceCall(t.Context(), plan, func(sipsim.CallProgress) {})
+	if inv := phone.lastInvite(); inv.GetHeader("Call-Info") != nil || inv.GetHeader("Alert-Info") != nil || inv.From().DisplayName != "+33698765432" {
+		t.Errorf("plain call carries auto-answer headers or a name: %s", inv.String())
+	}
+}
