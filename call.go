@@ -116,6 +116,10 @@ type Call struct {
 	AnsweredAt   *time.Time // target answered: talk time starts
 	EndedAt      *time.Time
 	Tags         []Tag // loaded by the store, ordered by name
+	// HasRecording says a recording of the call is stored (see
+	// RecordingStore); RecordingDuration is its length in seconds.
+	HasRecording      bool
+	RecordingDuration float64
 }
 
 // RingSeconds is how long the target rang before answering or giving up.
@@ -201,6 +205,9 @@ type CallPlan struct {
 	AgentRingTimeout  time.Duration
 	TargetRingTimeout time.Duration
 	MaxDuration       time.Duration
+	// Record asks for a stereo recording from the moment the target
+	// answers (the phone's record_outbound_call).
+	Record bool
 }
 
 // Progress kinds reported by Telephony.PlaceCall.
@@ -232,6 +239,9 @@ type CallOutcome struct {
 	AgentCode  int // final SIP code from the agent leg, 0 if none
 	TargetCode int
 	Err        error // cause, for logs only
+	// RecordingSeconds is the length of the call's stored recording, 0 when
+	// none was made.
+	RecordingSeconds float64
 }
 
 // Telephony runs the SIP side of a click-to-call.

@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/emiago/sipgo v1.7.3
+	github.com/hajimehoshi/go-mp3 v0.3.4
 	github.com/nyaruka/phonenumbers v1.8.1
 	modernc.org/sqlite v1.62.0
 )

@@ -17,6 +17,8 @@ type step struct {
 // progress on its own goroutine; a recorder goroutine persists the steps in
 // order, so a slow database never delays SIP signalling (post-dial delay).
 func (s *Service) start(c *sipsim.Call, plan sipsim.CallPlan) {
+	// The phone's setting decides, whoever built the plan.
+	plan.Record = plan.Phone != nil && plan.Phone.RecordSetting.RecordOutboundCall
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	rc := &runningCall{cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
@@ -67,6 +69,9 @@ func (s *Service) record(c *sipsim.Call, st step) {
 	} else if ev != nil {
 		s.publish(ev)
 	}
+	if st.outcome != nil && c.HasRecording {
+		s.recordingReady(ctx, c, now)
+	}
 	if st.outcome != nil {
 		attrs := []any{"call_id", c.ID, "phone_id", c.PhoneID, "status", c.Status, "reason", c.EndedReason,
 			"agent_code", c.AgentLeg.SIPCode, "target_code", c.TargetLeg.SIPCode}
@@ -89,6 +94,10 @@ func apply(c *sipsim.Call, st step, now time.Time) *sipsim.CallEvent {
 		c.EndedAt = &now
 		finishLeg(&c.AgentLeg, o.AgentLeg, o.AgentCode, now)
 		finishLeg(&c.TargetLeg, o.TargetLeg, o.TargetCode, now)
+		if o.RecordingSeconds > 0 {
+			c.HasRecording = true
+			c.RecordingDuration = o.RecordingSeconds
+		}
 		return event(sipsim.EventCallEnded)
 	}
 	p := st.progress
@@ -143,4 +152,15 @@ func finishLeg(l *sipsim.Leg, status sipsim.LegStatus, code int, now time.Time) 
 		l.SIPCode = code
 	}
 	l.EndedAt = &now
+}
+
+// recordingReady announces a stored recording, after call.ended so that
+// a consumer sees the call over before its recording.
+func (s *Service) recordingReady(ctx context.Context, c *sipsim.Call, now time.Time) {
+	ev := &sipsim.CallEvent{AccountID: c.AccountID, CallID: c.ID, Type: sipsim.EventRecordingReady, Status: c.Status, At: now, Call: snapshot(c)}
+	if err := s.cfg.Calls.UpdateCall(ctx, c, ev); err != nil {
+		s.log.Error("storing recording.ready failed", "call_id", c.ID, "err", err)
+		return
+	}
+	s.publish(ev)
 }

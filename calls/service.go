@@ -26,6 +26,8 @@ type Config struct {
 	Telephony     sipsim.Telephony
 	// Bus receives every event once stored (live streams); nil for none.
 	Bus sipsim.EventBus
+	// Recordings holds the calls' recordings; nil when none are kept.
+	Recordings sipsim.RecordingStore
 
 	AgentRingTimeout  time.Duration // default 30 s
 	TargetRingTimeout time.Duration // default 60 s

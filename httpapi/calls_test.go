@@ -32,7 +32,8 @@ func TestCreateCall(t *testing.T) {
 		"target_leg": {"status": "idle", "sip_code": null, "contact": null, "started_at": null, "ringing_at": null, "answered_at": null, "ended_at": null},
 		"events": [{"id": 1, "type": "call.created", "status": "initiating", "at": "2024-01-15T10:30:00.000Z"}],
 		"events_url": "/api/v2/calls/call_test1/events",
-		"tags": []
+		"tags": [],
+		"recording": null
 	}`)
 	want := []sipsim.CreateCallRequest{{AccountID: 1, PhoneID: 123, TargetNumber: "+33698765432"}}
 	if !slices.Equal(a.calls.requests, want) {
@@ -220,7 +221,8 @@ func TestGetCall(t *testing.T) {
 			{"id": 6, "type": "call.ended", "status": "completed", "at": "2024-01-15T10:32:14.512Z"}
 		],
 		"events_url": "/api/v2/calls/call_done/events",
-		"tags": []
+		"tags": [],
+		"recording": null
 	}`)
 }
 

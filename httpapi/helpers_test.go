@@ -43,6 +43,7 @@ type testAPI struct {
 	idem     *fakeIdempotency
 	events   *fakeEvents
 	bus      *fakeBus
+	audio    *fakeAudioFiles
 	ready    bool
 	logs     *syncBuffer
 }
@@ -85,6 +86,7 @@ func newTestAPIWith(t testing.TB, tune func(*Config)) *testAPI {
 		idem:     &fakeIdempotency{records: map[string]*sipsim.IdempotencyRecord{}},
 		events:   &fakeEvents{},
 		bus:      newFakeBus(16),
+		audio:    newFakeAudioFiles(now),
 		ready:    true,
 		logs:     &syncBuffer{},
 	}
@@ -112,6 +114,7 @@ func newTestAPIWith(t testing.TB, tune func(*Config)) *testAPI {
 		Idempotency:      a.idem,
 		Events:           a.events,
 		Bus:              a.bus,
+		AudioFiles:       a.audio,
 		NewWebhookSecret: func() string { return testSecret },
 	}
 	if tune != nil {

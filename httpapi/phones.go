@@ -80,6 +80,9 @@ func handleCreatePhone(cfg Config) http.Handler {
 		if err == nil {
 			err = checkOutboundPhone(r.Context(), cfg, p)
 		}
+		if err == nil {
+			err = checkAudioFiles(r.Context(), cfg, p, nil)
+		}
 		if err != nil {
 			writeError(w, r, cfg, err)
 			return
@@ -154,6 +157,9 @@ func handleUpdatePhone(cfg Config) http.Handler {
 		p, err := patchPhone(o, stored, cfg.Realm)
 		if err == nil {
 			err = checkOutboundPhone(r.Context(), cfg, p)
+		}
+		if err == nil {
+			err = checkAudioFiles(r.Context(), cfg, p, stored)
 		}
 		if err != nil {
 			writeError(w, r, cfg, err)

@@ -27,6 +27,8 @@ type Config struct {
 	Phones        sipsim.PhoneStore
 	Registrations sipsim.RegistrationStore
 	Calls         sipsim.CallService
+	// Recordings serves the calls' recordings; nil answers 404.
+	Recordings sipsim.RecordingService
 	// Realm is the SIP digest realm: phones' HA1 values are computed for
 	// it, and it is the sip_domain the API shows.
 	Realm string
@@ -38,6 +40,8 @@ type Config struct {
 	Tags        sipsim.TagStore
 	Webhooks    sipsim.WebhookStore
 	Idempotency sipsim.IdempotencyStore
+	// AudioFiles holds uploaded prompts, which phone settings refer to.
+	AudioFiles sipsim.AudioFileStore
 	// Events is the durable log event streams read; Bus only wakes them
 	// when something new is stored.
 	Events sipsim.EventStore
@@ -67,8 +71,8 @@ func NewServer(cfg Config) http.Handler {
 
 func (cfg Config) withDefaults() Config {
 	if cfg.Tokens == nil || cfg.Phones == nil || cfg.Registrations == nil || cfg.Calls == nil ||
-		cfg.Tags == nil || cfg.Webhooks == nil || cfg.Idempotency == nil || cfg.Events == nil || cfg.Bus == nil {
-		panic("httpapi: Config needs Tokens, Phones, Registrations, Calls, Tags, Webhooks, Idempotency, Events and Bus")
+		cfg.Tags == nil || cfg.Webhooks == nil || cfg.Idempotency == nil || cfg.Events == nil || cfg.Bus == nil || cfg.AudioFiles == nil {
+		panic("httpapi: Config needs Tokens, Phones, Registrations, Calls, Tags, Webhooks, Idempotency, Events, Bus and AudioFiles")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -21,15 +21,11 @@ const (
 	maxDeliveryPage       = 100
 )
 
-// eventRecordingReady is announced for issue #4; no event of this type is
-// emitted yet, but webhooks may already subscribe to it.
-const eventRecordingReady = "recording.ready"
-
 // eventTypes lists the event types webhooks can subscribe to, in the order
 // a call emits them.
 var eventTypes = []string{
 	sipsim.EventCallCreated, sipsim.EventCallRingingAgent, sipsim.EventCallAgentAnswered,
-	sipsim.EventCallTargetRinging, sipsim.EventCallAnswered, sipsim.EventCallEnded, eventRecordingReady,
+	sipsim.EventCallTargetRinging, sipsim.EventCallAnswered, sipsim.EventCallEnded, sipsim.EventRecordingReady,
 }
 
 // handleCreateWebhook registers an endpoint. Its signing secret is in this

@@ -156,7 +156,8 @@ func TestDefaultWebhookSecret(t *testing.T) {
 		t.Errorf("secrets %q and %q: want whsec_ and 32 random bytes in base64url", a, b)
 	}
 	cfg := Config{Tokens: &fakeTokens{}, Phones: &fakePhones{}, Registrations: &fakeRegistrations{}, Calls: &fakeCalls{},
-		Tags: &fakeTags{}, Webhooks: &fakeWebhooks{}, Idempotency: &fakeIdempotency{}, Events: &fakeEvents{}, Bus: newFakeBus(1)}
+		Tags: &fakeTags{}, Webhooks: &fakeWebhooks{}, Idempotency: &fakeIdempotency{}, Events: &fakeEvents{}, Bus: newFakeBus(1),
+		AudioFiles: newFakeAudioFiles(time.Now)}
 	cfg = cfg.withDefaults()
 	if !secret.MatchString(cfg.NewWebhookSecret()) || cfg.KeepAlive != 15*time.Second {
 		t.Errorf("defaults: secret %q, keep-alive %v", cfg.NewWebhookSecret(), cfg.KeepAlive)

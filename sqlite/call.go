@@ -30,6 +30,7 @@ var callColumns = []string{
 	"agent_started_at", "agent_ringing_at", "agent_answered_at", "agent_ended_at",
 	"target_status", "target_sip_code", "target_contact",
 	"target_started_at", "target_ringing_at", "target_answered_at", "target_ended_at",
+	"has_recording", "recording_duration",
 }
 
 var callSelect = "SELECT id, account_id, " + strings.Join(callColumns, ", ") + " FROM calls "
@@ -43,7 +44,8 @@ func callArgs(c *sipsim.Call) []any {
 	args := []any{c.PhoneID, c.TargetNumber, c.CallerID, c.Direction, c.Source, string(c.Status), string(c.EndedReason),
 		encodeTime(c.CreatedAt), encodeTime(c.UpdatedAt), encodeTimePtr(c.AnsweredAt), encodeTimePtr(c.EndedAt)}
 	args = append(args, legArgs(&c.AgentLeg)...)
-	return append(args, legArgs(&c.TargetLeg)...)
+	args = append(args, legArgs(&c.TargetLeg)...)
+	return append(args, c.HasRecording, c.RecordingDuration)
 }
 
 // normalizeCall sets every time of c to the value the store keeps, so that
@@ -74,6 +76,7 @@ func scanCall(row scanner) (*sipsim.Call, error) {
 		nullTimeCol{&a.StartedAt}, nullTimeCol{&a.RingingAt}, nullTimeCol{&a.AnsweredAt}, nullTimeCol{&a.EndedAt},
 		&targetSt, &t.SIPCode, &t.Contact,
 		nullTimeCol{&t.StartedAt}, nullTimeCol{&t.RingingAt}, nullTimeCol{&t.AnsweredAt}, nullTimeCol{&t.EndedAt},
+		&c.HasRecording, &c.RecordingDuration,
 	)
 	if err != nil {
 		return nil, err

@@ -245,6 +245,12 @@ func testUpdateCall(t *testing.T, open OpenFunc) {
 		c.TargetLeg.Status, c.TargetLeg.EndedAt = sipsim.LegCompleted, ptr(now)
 		c.CallerID, c.TargetNumber = "+33100000000", "+33698765433"
 	})
+	step(sipsim.EventRecordingReady, func(time.Time) {
+		c.HasRecording, c.RecordingDuration = true, 122.2625
+	})
+	step("", func(time.Time) { // the recording deleted
+		c.HasRecording, c.RecordingDuration = false, 0
+	})
 
 	events, err := e.s.CallEvents(e.ctx, sipsim.DefaultAccountID, c.ID)
 	must(t, err)

@@ -27,6 +27,9 @@
 //   - Expired idempotency keys (ExpiresAt at or before the store's clock)
 //     count as absent. FinishIdempotent on a key not in flight is
 //     ENOTFOUND.
+//   - CreateAudioFile stamps CreatedAt from the store's clock and sets
+//     SizeBytes to the content's length; only phones of the file's own
+//     account make DeleteAudioFile refuse.
 package storetest
 
 import (
@@ -49,6 +52,7 @@ type Store interface {
 	sipsim.TagStore
 	sipsim.WebhookStore
 	sipsim.IdempotencyStore
+	sipsim.AudioFileStore
 }
 
 // OtherAccountID is a second account every store under test has, so that
@@ -74,6 +78,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, open) })
 	t.Run("Deliveries", func(t *testing.T) { testDeliveries(t, open) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })
+	t.Run("AudioFiles", func(t *testing.T) { testAudioFiles(t, open) })
 }
 
 // env is one test's store and the clock it was opened with.

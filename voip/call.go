@@ -86,8 +86,11 @@ func (c *callRun) run(ctx context.Context) sipsim.CallOutcome {
 	}
 	c.bridge.SetRemote(media.B, target.answer.addr, mc, target.answer.dtmfPT)
 	c.bridge.Connect()
+	rec := c.startRecording(ctx)
 	c.report(sipsim.CallProgress{Kind: sipsim.ProgressTargetAnswered, SIPCode: 200})
-	return c.talk(ctx, agent, target)
+	out = c.talk(ctx, agent, target)
+	out.RecordingSeconds = c.finishRecording(rec)
+	return out
 }
 
 // ringAgent INVITEs every registered contact of the phone at once; the first

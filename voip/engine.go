@@ -45,6 +45,10 @@ type Config struct {
 
 	// MediaTimeout ends a bridged call when a side sends no RTP for this long.
 	MediaTimeout time.Duration
+
+	// Recordings stores the recordings of calls planned with Record; nil
+	// records nothing.
+	Recordings sipsim.RecordingStore
 }
 
 // Engine runs the SIP stack.

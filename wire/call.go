@@ -30,6 +30,22 @@ type Call struct {
 	// click-to-call button can show feedback at once.
 	EventsURL string `json:"events_url"`
 	Tags      []Tag  `json:"tags"`
+	// Recording is null when the call has no stored recording.
+	Recording *Recording `json:"recording"`
+}
+
+// Recording describes a call's stored recording: a stereo WAV, employee
+// left and customer right.
+type Recording struct {
+	URL             string  `json:"url"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	SizeBytes       int64   `json:"size_bytes"`
+}
+
+// recordingSize is the size of a recording of secs seconds: a 44-octet
+// WAV header, then 8000 stereo 16-bit samples (32000 octets) a second.
+func recordingSize(secs float64) int64 {
+	return 44 + int64(math.Round(secs*8000))*4
 }
 
 // Leg is one SIP leg: the employee's phone (agent) or the customer
@@ -119,6 +135,13 @@ func NewCall(c *sipsim.Call, events []*sipsim.CallEvent) Call {
 	if c.EndedReason != "" {
 		reason := c.EndedReason
 		v.EndedReason = &reason
+	}
+	if c.HasRecording {
+		v.Recording = &Recording{
+			URL:             "/api/v2/calls/" + c.ID + "/recording",
+			DurationSeconds: seconds(c.RecordingDuration),
+			SizeBytes:       recordingSize(c.RecordingDuration),
+		}
 	}
 	for _, e := range events {
 		v.Events = append(v.Events, CallEvent{ID: e.ID, Type: e.Type, Status: e.Status, At: Time(e.At)})

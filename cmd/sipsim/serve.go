@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"github.com/sipsim/sipsim/calls"
 	"github.com/sipsim/sipsim/events"
 	"github.com/sipsim/sipsim/httpapi"
+	"github.com/sipsim/sipsim/recordings"
 	"github.com/sipsim/sipsim/voip"
 	"github.com/sipsim/sipsim/voip/media"
 )
@@ -40,7 +42,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs := newFlagSet("sipsim serve", stderr)
 	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP API listen address")
 	fs.StringVar(&c.sipAddr, "sip-addr", "0.0.0.0:5060", "SIP listen address (UDP and TCP)")
-	fs.StringVar(&c.dataDir, "data-dir", "./sipsim-data", "data directory (SQLite database, later recordings)")
+	fs.StringVar(&c.dataDir, "data-dir", "./sipsim-data", "data directory (SQLite database, recordings/)")
 	fs.StringVar(&c.db, "db", "", "database URL or SQLite path (default: sipsim.db in --data-dir)")
 	fs.StringVar(&c.trunk, "trunk", "", "carrier SIP URI the targets are dialled through, e.g. sip:127.0.0.1:5090")
 	fs.StringVar(&c.trunkUser, "trunk-username", "", "digest user name if the carrier challenges")
@@ -113,6 +115,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	}
 	defer db.Close()
 
+	recs := recordings.NewFS(filepath.Join(c.dataDir, "recordings"))
 	sipCtx, stopSIP := context.WithCancel(context.Background())
 	defer stopSIP()
 	engine, err := voip.New(voip.Config{
@@ -120,6 +123,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		SIPAddr: c.sipAddr, PublicAddr: publicAddr, Realm: realm, AccountID: sipsim.DefaultAccountID,
 		Trunk: c.trunk, TrunkUsername: c.trunkUser, TrunkPassword: c.trunkPass,
 		Media: alloc, Phones: db, Registrations: db, MediaTimeout: c.mediaTimeout,
+		Recordings: recs,
 	})
 	if err != nil {
 		return usageError{err.Error()}
@@ -127,7 +131,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bus := events.NewBus(256)
 	svc := calls.New(calls.Config{
 		Logger: log.With("component", "calls"), Now: now,
-		Phones: db, Registrations: db, Calls: db, Telephony: engine, Bus: bus,
+		Phones: db, Registrations: db, Calls: db, Telephony: engine, Bus: bus, Recordings: recs,
 		AgentRingTimeout: c.agentRing, TargetRingTimeout: c.targetRing, MaxDuration: c.maxDuration,
 	})
 	if err := svc.Recover(ctx); err != nil {
@@ -150,6 +154,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		Logger: log.With("component", "http"), Now: now,
 		Tokens: db, Phones: db, Registrations: db, Calls: svc, Realm: realm,
 		Tags: db, Webhooks: db, Idempotency: db, Events: db, Bus: bus, NewWebhookSecret: events.NewSecret,
+		AudioFiles: db, Recordings: svc,
 		Ready: func() bool { return !stopping.Load() && engine.Ready() },
 	})
 	dispatcher := events.NewDispatcher(events.DispatcherConfig{

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -53,6 +54,7 @@ type Bridge struct {
 	wg    sync.WaitGroup // the reading goroutines and the ringback generator
 
 	ringbackSent atomic.Uint64
+	rec          atomic.Pointer[Recorder] // nil unless the call is recorded
 
 	// ctl orders the control calls that start or end goroutines. Lock
 	// order: ctl, then a side's mu.
@@ -255,6 +257,12 @@ func (b *Bridge) forward(from Side, pkt []byte, src netip.AddrPort) bool {
 		return false
 	}
 	in.lastRecv.Store(time.Now().UnixNano())
+	if r := b.rec.Load(); r != nil {
+		// Before relay, which may rewrite the payload in the other law.
+		if start, end, _ := rtpPayload(pkt); pkt[1]&0x7f == m.codec.PayloadType {
+			r.write(from, m.codec.PayloadType, binary.BigEndian.Uint32(pkt[4:]), pkt[start:end])
+		}
+	}
 	if latchedNow {
 		b.log.Debug("media: latched onto peer", "side", from, "peer", src, "port", in.port)
 	}

@@ -1,0 +1,102 @@
+package calls
+
+import (
+	"context"
+	"io"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sipsim/sipsim"
+	"github.com/sipsim/sipsim/recordings"
+)
+
+func TestRecordedCallAnnouncesItsRecordingAndCanDeleteIt(t *testing.T) {
+	tel := &scriptedTelephony{
+		steps: []sipsim.ProgressKind{sipsim.ProgressAgentDialing, sipsim.ProgressAgentAnswered,
+			sipsim.ProgressTargetDialing, sipsim.ProgressTargetAnswered},
+		outcome: sipsim.CallOutcome{Status: sipsim.CallCompleted, Reason: sipsim.ReasonAgentHangup, AgentLeg: sipsim.LegCompleted,
+			TargetLeg: sipsim.LegCompleted, AgentCode: 200, TargetCode: 200, RecordingSeconds: 12.5},
+		release: make(chan struct{}),
+	}
+	f := newFixture(t, tel)
+	f.register(t)
+	f.phone.RecordSetting.RecordOutboundCall = true
+	if err := f.db.UpdatePhone(t.Context(), f.phone); err != nil {
+		t.Fatal(err)
+	}
+	store := recordings.NewFS(t.TempDir())
+	svc := New(Config{Now: f.svc.cfg.Now, Phones: f.db, Registrations: f.db, Calls: f.db, Telephony: tel, Recordings: store})
+	t.Cleanup(func() { svc.Shutdown(context.Background()) })
+
+	c, err := svc.CreateCall(t.Context(), sipsim.CreateCallRequest{AccountID: sipsim.DefaultAccountID, PhoneID: f.phone.ID, TargetNumber: "+33698765432"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the engine would have stored.
+	w, err := store.Create(t.Context(), sipsim.DefaultAccountID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, "RIFF")
+	w.Close()
+	close(tel.release)
+	waitFinal(t, f.db, c.ID)
+	if !tel.plans[0].Record {
+		t.Error("plan.Record is false for a phone with record_outbound_call")
+	}
+
+	// recording.ready is stored after call.ended; poll until it is.
+	var types []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		evs, err := svc.CallEvents(t.Context(), sipsim.DefaultAccountID, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		types = types[:0]
+		for _, e := range evs {
+			types = append(types, e.Type)
+		}
+		if slices.Contains(types, sipsim.EventRecordingReady) {
+			if last := evs[len(evs)-1]; last.Call == nil || !last.Call.HasRecording || last.Call.RecordingDuration != 12.5 {
+				t.Errorf("recording.ready's call = %+v", last.Call)
+			}
+			break
+		}
+	}
+	if n := len(types); n < 2 || types[n-2] != sipsim.EventCallEnded || types[n-1] != sipsim.EventRecordingReady {
+		t.Fatalf("timeline = %v; want call.ended then recording.ready", types)
+	}
+	got, _ := f.db.Call(t.Context(), sipsim.DefaultAccountID, c.ID)
+	if !got.HasRecording || got.RecordingDuration != 12.5 {
+		t.Fatalf("stored call: HasRecording %v, RecordingDuration %v", got.HasRecording, got.RecordingDuration)
+	}
+
+	file, err := svc.OpenRecording(t.Context(), sipsim.DefaultAccountID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file.Close()
+	if file.Size() != 4 {
+		t.Errorf("recording size %d, want 4", file.Size())
+	}
+	if err := svc.DeleteRecording(t.Context(), sipsim.DefaultAccountID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = f.db.Call(t.Context(), sipsim.DefaultAccountID, c.ID)
+	if got.HasRecording || got.RecordingDuration != 0 {
+		t.Errorf("after delete: HasRecording %v, RecordingDuration %v", got.HasRecording, got.RecordingDuration)
+	}
+	for _, op := range []func() error{
+		func() error { _, err := svc.OpenRecording(t.Context(), sipsim.DefaultAccountID, c.ID); return err },
+		func() error { return svc.DeleteRecording(t.Context(), sipsim.DefaultAccountID, c.ID) },
+		func() error {
+			_, err := svc.OpenRecording(t.Context(), sipsim.DefaultAccountID, "call_none")
+			return err
+		},
+	} {
+		if err := op(); sipsim.ErrorCode(err) != sipsim.ENOTFOUND {
+			t.Errorf("after delete: %v, want not found", err)
+		}
+	}
+}
