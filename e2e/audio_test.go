@@ -22,27 +22,7 @@ func TestAudioFlowsBothWaysWithBaresip(t *testing.T) {
 	requirePeers(t, "baresip")
 	r := newRig(t, rigConfig{})
 
-	phone := startBaresip(t, baresipConfig{
-		Name:   "phone",
-		Port:   freePort(t),
-		ToneHz: phoneToneHz,
-		Account: fmt.Sprintf("<sip:%d@127.0.0.1:%d;transport=udp>;auth_pass=%s;answermode=auto;regint=3600;audio_codecs=PCMU,PCMA",
-			phoneUser, r.srv.SIPPort, phonePassword),
-		Seconds: 120,
-	})
-	waitRegistration(t, r.api, r.phone.ID, "registered", 20*time.Second)
-
-	// The carrier is an account that never registers; its user is the
-	// target number so that the trunk's INVITE finds it. Quitting (-t) it
-	// hangs up: the call lasts about its lifetime minus the set-up.
-	carrier := startBaresip(t, baresipConfig{
-		Name:     "carrier",
-		Port:     r.trunkPort,
-		ToneHz:   carrierToneHz,
-		Account:  fmt.Sprintf("<sip:%s@127.0.0.1:%d;transport=udp>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA", targetNumber, r.trunkPort),
-		Seconds:  2*minToneSeconds + 4,
-		SIPTrace: true,
-	})
+	phone, carrier := startBaresipPair(t, r, true)
 
 	c := r.startCall(t)
 	waitCallStatus(t, r.api, c.ID, 20*time.Second, "in_progress")
@@ -78,4 +58,32 @@ func expectTone(t *testing.T, b *baresipProc, kind, what string, freq float64) {
 		rep := analyseTone(w.Samples, freq, float64(w.Rate))
 		return rep.ToneWindows >= minToneSeconds*10, rep.String()
 	})
+}
+
+// startBaresipPair starts baresip as Alice's phone (sending phoneToneHz,
+// answering by itself) and waits for it to register, then baresip as the
+// carrier (sending carrierToneHz). The carrier is an account that never
+// registers; its user is the target number so that the trunk's INVITE
+// finds it. Quitting (-t) it hangs up: the call lasts about its lifetime
+// minus the set-up, enough for minToneSeconds of each tone.
+func startBaresipPair(t *testing.T, r *rig, carrierSIPTrace bool) (phone, carrier *baresipProc) {
+	t.Helper()
+	phone = startBaresip(t, baresipConfig{
+		Name:   "phone",
+		Port:   freePort(t),
+		ToneHz: phoneToneHz,
+		Account: fmt.Sprintf("<sip:%d@127.0.0.1:%d;transport=udp>;auth_pass=%s;answermode=auto;regint=3600;audio_codecs=PCMU,PCMA",
+			phoneUser, r.srv.SIPPort, phonePassword),
+		Seconds: 120,
+	})
+	waitRegistration(t, r.api, r.phone.ID, "registered", 20*time.Second)
+	carrier = startBaresip(t, baresipConfig{
+		Name:     "carrier",
+		Port:     r.trunkPort,
+		ToneHz:   carrierToneHz,
+		Account:  fmt.Sprintf("<sip:%s@127.0.0.1:%d;transport=udp>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA", targetNumber, r.trunkPort),
+		Seconds:  2*minToneSeconds + 4,
+		SIPTrace: carrierSIPTrace,
+	})
+	return phone, carrier
 }

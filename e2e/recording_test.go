@@ -39,22 +39,7 @@ func TestOutboundCallIsRecordedInStereo(t *testing.T) {
 		map[string]any{"record_setting": map[string]any{"record_outbound_call": true}}, nil)
 	stream := r.api.openSSE("/api/v2/events", "")
 
-	startBaresip(t, baresipConfig{
-		Name:   "phone",
-		Port:   freePort(t),
-		ToneHz: phoneToneHz,
-		Account: fmt.Sprintf("<sip:%d@127.0.0.1:%d;transport=udp>;auth_pass=%s;answermode=auto;regint=3600;audio_codecs=PCMU,PCMA",
-			phoneUser, r.srv.SIPPort, phonePassword),
-		Seconds: 120,
-	})
-	waitRegistration(t, r.api, r.phone.ID, "registered", 20*time.Second)
-	carrier := startBaresip(t, baresipConfig{
-		Name:    "carrier",
-		Port:    r.trunkPort,
-		ToneHz:  carrierToneHz,
-		Account: fmt.Sprintf("<sip:%s@127.0.0.1:%d;transport=udp>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA", targetNumber, r.trunkPort),
-		Seconds: 2*minToneSeconds + 4,
-	})
+	_, carrier := startBaresipPair(t, r, false)
 
 	c := r.startCall(t)
 	waitCallStatus(t, r.api, c.ID, 20*time.Second, "in_progress")
