@@ -138,6 +138,20 @@ func TestRecordingPutsTheEmployeeLeftAndTheCustomerRight(t *testing.T) {
 // fakeClock drives a recorder directly, so placement by arrival time can be
 // checked to the sample.
 // It is atomic: the bridge's readers read it while the test advances it.
+// newClockedRecorder records to f on a fake clock set to a fixed instant,
+// so that tests place packets by the time they say, not the machine's.
+func newClockedRecorder(t *testing.T, f *os.File) (*Recorder, *fakeClock) {
+	t.Helper()
+	rec, err := NewRecorder(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{}
+	clock.set(time.Unix(1000, 0))
+	rec.now = clock.now
+	return rec, clock
+}
+
 type fakeClock struct{ ns atomic.Int64 }
 
 func (c *fakeClock) set(t time.Time)         { c.ns.Store(t.UnixNano()) }
@@ -160,13 +174,7 @@ func nonZero(x []float64) (first, last int) {
 
 func TestRecordingKeepsTheChannelsInStepWhenOneSideIsLateOrQuiet(t *testing.T) {
 	f, path := newRecordingFile(t)
-	rec, err := NewRecorder(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &fakeClock{}
-	clock.set(time.Unix(1000, 0))
-	rec.now = clock.now
+	rec, clock := newClockedRecorder(t, f)
 	wrap := uint32(1<<32 - 800)
 	employee := g711Tone(PCMU, 440, 100)
 	customer := g711Tone(PCMU, 1000, 25)
@@ -209,13 +217,7 @@ func TestRecordingKeepsTheChannelsInStepWhenOneSideIsLateOrQuiet(t *testing.T) {
 
 func TestRecordingDoesNotAllocatePerPacket(t *testing.T) {
 	f, _ := newRecordingFile(t)
-	rec, err := NewRecorder(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &fakeClock{}
-	clock.set(time.Unix(1000, 0))
-	rec.now = clock.now
+	rec, clock := newClockedRecorder(t, f)
 	frame := g711Tone(PCMA, 440, 1)[0]
 	var ts uint32
 	allocs := testing.AllocsPerRun(200, func() {
@@ -231,13 +233,7 @@ func TestRecordingDoesNotAllocatePerPacket(t *testing.T) {
 
 func TestRecordingPlacesALateBurstByItsTimestamps(t *testing.T) {
 	f, path := newRecordingFile(t)
-	rec, err := NewRecorder(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &fakeClock{}
-	clock.set(time.Unix(1000, 0))
-	rec.now = clock.now
+	rec, clock := newClockedRecorder(t, f)
 	frames := g711Tone(PCMU, 440, 50)
 	for i := range frames {
 		clock.advance(20 * time.Millisecond)
