@@ -88,14 +88,26 @@ const (
 // Leg records one side of a call: agent (the employee's phone) or target
 // (the customer, through the trunk).
 type Leg struct {
-	Status     LegStatus
-	SIPCode    int // final SIP status received, 0 if none
-	Contact    string
+	Status  LegStatus
+	SIPCode int // final SIP status received, 0 if none
+	Contact string
+	// ForwardedTo is the number the leg was forwarded to through the trunk
+	// (the phone's forced or conditional forwarding), "" if it was not.
+	ForwardedTo string
+	// AnsweredBy says which device answered: AnsweredByPhone (a registered
+	// SIP device, named by Contact) or AnsweredByForward (ForwardedTo).
+	AnsweredBy string
 	StartedAt  *time.Time
 	RingingAt  *time.Time
 	AnsweredAt *time.Time
 	EndedAt    *time.Time
 }
+
+// Devices that can answer the agent leg.
+const (
+	AnsweredByPhone   = "phone"
+	AnsweredByForward = "forward_number"
+)
 
 // Call is one click-to-call: leg A to the employee's phone, then leg B to
 // the target through the trunk.
@@ -148,12 +160,13 @@ func (c *Call) TalkSeconds() float64 {
 
 // Event types, named as webhooks and SSE will name them.
 const (
-	EventCallCreated       = "call.created"
-	EventCallRingingAgent  = "call.ringing_agent"
-	EventCallAgentAnswered = "call.agent_answered"
-	EventCallTargetRinging = "call.target_ringing"
-	EventCallAnswered      = "call.answered"
-	EventCallEnded         = "call.ended"
+	EventCallCreated        = "call.created"
+	EventCallRingingAgent   = "call.ringing_agent"
+	EventCallAgentForwarded = "call.agent_forwarded"
+	EventCallAgentAnswered  = "call.agent_answered"
+	EventCallTargetRinging  = "call.target_ringing"
+	EventCallAnswered       = "call.answered"
+	EventCallEnded          = "call.ended"
 )
 
 // CallEvent is one entry of a call's timeline. IDs grow monotonically per
@@ -208,6 +221,13 @@ type CallPlan struct {
 	// Record asks for a stereo recording from the moment the target
 	// answers (the phone's record_outbound_call).
 	Record bool
+	// ForwardTo, when set, is an E.164 number rung through the trunk in
+	// place of the phone: at once when ForwardAfter is 0 (forced
+	// forwarding) or Contacts is empty, else once the phone has rung
+	// ForwardAfter without answering, or could not ring (conditional
+	// forwarding). The forward number then rings for AgentRingTimeout.
+	ForwardTo    string
+	ForwardAfter time.Duration
 }
 
 // Progress kinds reported by Telephony.PlaceCall.
@@ -216,6 +236,7 @@ type ProgressKind string
 const (
 	ProgressAgentDialing   ProgressKind = "agent_dialing"
 	ProgressAgentRinging   ProgressKind = "agent_ringing"
+	ProgressAgentForwarded ProgressKind = "agent_forwarded"
 	ProgressAgentAnswered  ProgressKind = "agent_answered"
 	ProgressTargetDialing  ProgressKind = "target_dialing"
 	ProgressTargetRinging  ProgressKind = "target_ringing"
@@ -227,6 +248,11 @@ type CallProgress struct {
 	Kind    ProgressKind
 	Contact string // the agent contact that answered, for ProgressAgentAnswered
 	SIPCode int
+	// AnsweredBy is AnsweredByPhone or AnsweredByForward, for
+	// ProgressAgentAnswered; ForwardTo the number rung, for
+	// ProgressAgentForwarded.
+	AnsweredBy string
+	ForwardTo  string
 }
 
 // CallOutcome is how a call ended. The engine classifies the end where it

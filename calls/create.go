@@ -30,7 +30,8 @@ func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) 
 	if err != nil {
 		return nil, err
 	}
-	if len(contacts) == 0 {
+	forwardTo, forwardAfter := forwarding(phone)
+	if len(contacts) == 0 && forwardTo == "" {
 		return nil, sipsim.Errorf(sipsim.EUNPROCESSABLE, "Phone %d is not reachable: no SIP device is registered for internal number %d", phone.ID, phone.InternalNumber)
 	}
 
@@ -79,6 +80,8 @@ func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) 
 		AgentRingTimeout:  s.cfg.AgentRingTimeout,
 		TargetRingTimeout: s.cfg.TargetRingTimeout,
 		MaxDuration:       s.cfg.MaxDuration,
+		ForwardTo:         forwardTo,
+		ForwardAfter:      forwardAfter,
 	}
 	if req.AgentRingTimeout > 0 {
 		plan.AgentRingTimeout = req.AgentRingTimeout
@@ -151,4 +154,18 @@ func (s *Service) callerID(ctx context.Context, phone *sipsim.Phone) string {
 		return phone.CallerID()
 	}
 	return other.Number
+}
+
+// forwarding reads the phone's forwarding setting: the number that rings in
+// place of the phone, and after how long (0: at once). Forced forwarding
+// wins over conditional forwarding.
+func forwarding(p *sipsim.Phone) (number string, after time.Duration) {
+	f := p.ForwardingSetting
+	switch {
+	case f.Forced.Enabled && f.Forced.ForwardNumber != nil:
+		return *f.Forced.ForwardNumber, 0
+	case f.Conditional.Enabled && f.Conditional.ForwardNumber != nil:
+		return *f.Conditional.ForwardNumber, time.Duration(f.Conditional.TimeoutSeconds) * time.Second
+	}
+	return "", 0
 }

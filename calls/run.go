@@ -113,12 +113,19 @@ func apply(c *sipsim.Call, st step, now time.Time) *sipsim.CallEvent {
 			c.AgentLeg.RingingAt = &now
 		}
 		return nil
+	case sipsim.ProgressAgentForwarded:
+		c.AgentLeg.ForwardedTo = p.ForwardTo
+		if c.AgentLeg.StartedAt == nil {
+			c.AgentLeg.StartedAt = &now
+		}
+		return event(sipsim.EventCallAgentForwarded)
 	case sipsim.ProgressAgentAnswered:
 		// The target is dialled the moment the agent answers.
 		c.Status = sipsim.CallDialingTarget
 		c.AgentLeg.Status = sipsim.LegAnswered
 		c.AgentLeg.SIPCode = p.SIPCode
 		c.AgentLeg.Contact = p.Contact
+		c.AgentLeg.AnsweredBy = p.AnsweredBy
 		c.AgentLeg.AnsweredAt = &now
 		return event(sipsim.EventCallAgentAnswered)
 	case sipsim.ProgressTargetDialing:

@@ -158,8 +158,11 @@ type callView struct {
 }
 
 type legView struct {
-	Status  string `json:"status"`
-	SIPCode *int   `json:"sip_code"`
+	Status      string  `json:"status"`
+	SIPCode     *int    `json:"sip_code"`
+	Contact     *string `json:"contact"`
+	ForwardedTo *string `json:"forwarded_to"`
+	AnsweredBy  *string `json:"answered_by"`
 }
 
 type eventView struct {

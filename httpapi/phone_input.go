@@ -188,6 +188,9 @@ func phoneProblems(p *sipsim.Phone, pw phoneWrite, region string) []string {
 		add("forwarding_setting.forced.forward_number is required when forced forwarding is enabled")
 	}
 	optionalNumber("forwarding_setting.conditional.forward_number", fwd.Conditional.ForwardNumber)
+	if fwd.Conditional.Enabled && fwd.Conditional.ForwardNumber == nil {
+		add("forwarding_setting.conditional.forward_number is required when conditional forwarding is enabled")
+	}
 	if fwd.Conditional.Enabled && (fwd.Conditional.TimeoutSeconds < minForwardTimeout || fwd.Conditional.TimeoutSeconds > maxForwardTimeout) {
 		add("forwarding_setting.conditional.timeout_seconds must be between %d and %d", minForwardTimeout, maxForwardTimeout)
 	}

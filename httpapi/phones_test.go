@@ -291,10 +291,12 @@ func TestCreatePhoneInvalid(t *testing.T) {
 			[]string{"forwarding_setting.forced.forward_number is required when forced forwarding is enabled"}},
 		{"forward number", `{` + valid + `, "forwarding_setting": {"forced": {"forward_number": "+1"}}}`,
 			[]string{"forwarding_setting.forced.forward_number is invalid: use E.164 format (+, country code, number, no spaces), e.g. +33612345678"}},
-		{"timeout too short", `{` + valid + `, "forwarding_setting": {"conditional": {"enabled": true, "timeout_seconds": 4}}}`,
+		{"timeout too short", `{` + valid + `, "forwarding_setting": {"conditional": {"enabled": true, "timeout_seconds": 4, "forward_number": "+33555888999"}}}`,
 			[]string{"forwarding_setting.conditional.timeout_seconds must be between 5 and 300"}},
-		{"timeout too long", `{` + valid + `, "forwarding_setting": {"conditional": {"enabled": true, "timeout_seconds": 301}}}`,
+		{"timeout too long", `{` + valid + `, "forwarding_setting": {"conditional": {"enabled": true, "timeout_seconds": 301, "forward_number": "+33555888999"}}}`,
 			[]string{"forwarding_setting.conditional.timeout_seconds must be between 5 and 300"}},
+		{"conditional forwarding without a number", `{` + valid + `, "forwarding_setting": {"conditional": {"enabled": true}}}`,
+			[]string{"forwarding_setting.conditional.forward_number is required when conditional forwarding is enabled"}},
 		{"timeout wrong type", `{` + valid + `, "forwarding_setting": {"conditional": {"timeout_seconds": "25"}}}`,
 			[]string{"forwarding_setting.conditional.timeout_seconds must be an integer"}},
 		{"file id", `{` + valid + `, "voicemail_setting": {"voicemail_file_id": -1}}`,
@@ -374,7 +376,7 @@ func TestUpdatePhoneMergesNestedSettings(t *testing.T) {
 func TestUpdatePhoneNullClears(t *testing.T) {
 	a := newTestAPI(t)
 	a.addPhone(documentPhone())
-	body := `{"group": null, "outbound_setting": {"outbound_number": null}, "forwarding_setting": {"conditional": {"forward_number": null}}}`
+	body := `{"group": null, "outbound_setting": {"outbound_number": null}, "forwarding_setting": {"conditional": {"enabled": false, "forward_number": null}}}`
 	var data struct {
 		Group           *wire.PhoneGroup     `json:"group"`
 		OutboundSetting wire.OutboundSetting `json:"outbound_setting"`
@@ -385,8 +387,9 @@ func TestUpdatePhoneNullClears(t *testing.T) {
 		stored.OutboundSetting.OutboundNumber != nil || stored.ForwardingSetting.Conditional.ForwardNumber != nil {
 		t.Errorf("nulls did not clear: %+v / stored %+v", data, stored)
 	}
-	if !stored.ForwardingSetting.Conditional.Enabled || stored.ForwardingSetting.Conditional.TimeoutSeconds != 25 {
-		t.Errorf("absent members changed: %+v", stored.ForwardingSetting.Conditional)
+	// Forwarding needs a number: clearing it means turning it off too.
+	if stored.ForwardingSetting.Conditional.Enabled || stored.ForwardingSetting.Conditional.TimeoutSeconds != 25 {
+		t.Errorf("conditional forwarding = %+v, want disabled and the absent timeout kept", stored.ForwardingSetting.Conditional)
 	}
 }
 

@@ -24,7 +24,7 @@ const (
 // eventTypes lists the event types webhooks can subscribe to, in the order
 // a call emits them.
 var eventTypes = []string{
-	sipsim.EventCallCreated, sipsim.EventCallRingingAgent, sipsim.EventCallAgentAnswered,
+	sipsim.EventCallCreated, sipsim.EventCallRingingAgent, sipsim.EventCallAgentForwarded, sipsim.EventCallAgentAnswered,
 	sipsim.EventCallTargetRinging, sipsim.EventCallAnswered, sipsim.EventCallEnded, sipsim.EventRecordingReady,
 }
 

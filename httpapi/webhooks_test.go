@@ -44,7 +44,7 @@ func TestCreateWebhook(t *testing.T) {
 func TestCreateWebhookInvalid(t *testing.T) {
 	urlMsg := "url must be an absolute http or https URL of at most 2048 characters"
 	typeMsg := func(i string) string {
-		return "event_types[" + i + "] must be one of call.created, call.ringing_agent, call.agent_answered, call.target_ringing, call.answered, call.ended, recording.ready"
+		return "event_types[" + i + "] must be one of call.created, call.ringing_agent, call.agent_forwarded, call.agent_answered, call.target_ringing, call.answered, call.ended, recording.ready"
 	}
 	tests := []struct {
 		body string

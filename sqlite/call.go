@@ -28,8 +28,10 @@ var callColumns = []string{
 	"created_at", "updated_at", "answered_at", "ended_at",
 	"agent_status", "agent_sip_code", "agent_contact",
 	"agent_started_at", "agent_ringing_at", "agent_answered_at", "agent_ended_at",
+	"agent_forwarded_to", "agent_answered_by",
 	"target_status", "target_sip_code", "target_contact",
 	"target_started_at", "target_ringing_at", "target_answered_at", "target_ended_at",
+	"target_forwarded_to", "target_answered_by",
 	"has_recording", "recording_duration",
 }
 
@@ -37,7 +39,8 @@ var callSelect = "SELECT id, account_id, " + strings.Join(callColumns, ", ") + "
 
 func legArgs(l *sipsim.Leg) []any {
 	return []any{string(l.Status), l.SIPCode, l.Contact,
-		encodeTimePtr(l.StartedAt), encodeTimePtr(l.RingingAt), encodeTimePtr(l.AnsweredAt), encodeTimePtr(l.EndedAt)}
+		encodeTimePtr(l.StartedAt), encodeTimePtr(l.RingingAt), encodeTimePtr(l.AnsweredAt), encodeTimePtr(l.EndedAt),
+		l.ForwardedTo, l.AnsweredBy}
 }
 
 func callArgs(c *sipsim.Call) []any {
@@ -74,8 +77,10 @@ func scanCall(row scanner) (*sipsim.Call, error) {
 		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, nullTimeCol{&c.AnsweredAt}, nullTimeCol{&c.EndedAt},
 		&agentSt, &a.SIPCode, &a.Contact,
 		nullTimeCol{&a.StartedAt}, nullTimeCol{&a.RingingAt}, nullTimeCol{&a.AnsweredAt}, nullTimeCol{&a.EndedAt},
+		&a.ForwardedTo, &a.AnsweredBy,
 		&targetSt, &t.SIPCode, &t.Contact,
 		nullTimeCol{&t.StartedAt}, nullTimeCol{&t.RingingAt}, nullTimeCol{&t.AnsweredAt}, nullTimeCol{&t.EndedAt},
+		&t.ForwardedTo, &t.AnsweredBy,
 		&c.HasRecording, &c.RecordingDuration,
 	)
 	if err != nil {

@@ -225,10 +225,15 @@ func testUpdateCall(t *testing.T, open OpenFunc) {
 		c.Status = sipsim.CallRingingAgent
 		c.AgentLeg.Status, c.AgentLeg.RingingAt = sipsim.LegRinging, ptr(now)
 	})
+	step(sipsim.EventCallAgentForwarded, func(time.Time) {
+		c.AgentLeg.ForwardedTo = "+33555888999"
+	})
 	step(sipsim.EventCallAgentAnswered, func(now time.Time) {
 		c.Status = sipsim.CallDialingTarget
 		c.AgentLeg.Status, c.AgentLeg.SIPCode, c.AgentLeg.AnsweredAt = sipsim.LegAnswered, 200, ptr(now)
-		c.AgentLeg.Contact = "sip:101@192.0.2.1:5060"
+		c.AgentLeg.Contact = "sip:+33555888999@127.0.0.1:5090"
+		c.AgentLeg.AnsweredBy = sipsim.AnsweredByForward
+		c.TargetLeg.AnsweredBy, c.TargetLeg.ForwardedTo = sipsim.AnsweredByPhone, "+33555888998"
 		c.TargetLeg.Status, c.TargetLeg.StartedAt = sipsim.LegDialing, ptr(now)
 		c.TargetLeg.Contact = "sip:+33698765432@127.0.0.1:5090"
 	})

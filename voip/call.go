@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"strconv"
 	"sync"
 	"time"
 
@@ -93,98 +92,11 @@ func (c *callRun) run(ctx context.Context) sipsim.CallOutcome {
 	return out
 }
 
-// ringAgent INVITEs every registered contact of the phone at once; the first
-// to answer wins and the others are cancelled.
-func (c *callRun) ringAgent(ctx context.Context) (*leg, sipsim.CallOutcome) {
-	ringCtx, cancel := context.WithTimeoutCause(ctx, c.plan.AgentRingTimeout, errAgentRingTimeout)
-	offer := buildOffer(c.e.mediaIP(), c.bridge.LocalPort(media.A), c.e.now().UnixNano(),
-		[]sdpCodec{staticPT[0], staticPT[8]})
-
-	type result struct {
-		l       *leg
-		err     error
-		contact string
-	}
-	results := make(chan result, len(c.plan.Contacts))
-	for _, reg := range c.plan.Contacts {
-		go func() {
-			l, err := c.e.invite(ringCtx, c.agentRequest(reg, offer))
-			results <- result{l, err, reg.Contact}
-		}()
-	}
-	c.report(sipsim.CallProgress{Kind: sipsim.ProgressAgentDialing})
-
-	var failures []error
-	for i := range c.plan.Contacts {
-		r := <-results
-		if r.err != nil {
-			failures = append(failures, r.err)
-			continue
-		}
-		// Winner: cancel the other forks and let them finish in the
-		// background so the target is dialled without waiting for
-		// their 487s.
-		cancel()
-		go func(left int) {
-			for range left {
-				if late := <-results; late.l != nil {
-					late.l.hangup()
-				}
-			}
-		}(len(c.plan.Contacts) - i - 1)
-		c.report(sipsim.CallProgress{Kind: sipsim.ProgressAgentAnswered, Contact: r.contact, SIPCode: 200})
-		return r.l, sipsim.CallOutcome{}
-	}
-	cause := context.Cause(ringCtx)
-	cancel()
-	return nil, classifyAgentFailure(ctx, cause, failures)
-}
-
-func (c *callRun) agentRequest(reg *sipsim.Registration, offer []byte) legRequest {
-	var uri sip.Uri
-	if err := sip.ParseUri(reg.Contact, &uri); err != nil {
-		// Stored contacts were parsed at REGISTER time; fall back to the
-		// address the phone registered from.
-		uri = sip.Uri{Scheme: "sip", User: strconv.Itoa(c.plan.Phone.InternalNumber), Host: reg.Received}
-	}
-	target := c.plan.TargetNumber
-	// The employee sees whom they are about to call: the name the CRM
-	// gave, else the number.
-	display := target
-	if c.plan.CallerIDName != "" {
-		display = c.plan.CallerIDName
-	}
-	headers := []sip.Header{sip.NewHeader("X-Sipsim-Call-Id", c.plan.CallID)}
-	if c.plan.AutoAnswer {
-		// Two spellings, because desk phones disagree: Call-Info
-		// answer-after (RFC 5373 style, Snom, Cisco, Grandstream, baresip's
-		// auto-answer mode) and Alert-Info info=alert-autoanswer (Yealink,
-		// Polycom, Fanvil).
-		headers = append(headers,
-			sip.NewHeader("Call-Info", "<sip:"+c.e.cfg.PublicAddr+">;answer-after=0"),
-			sip.NewHeader("Alert-Info", "<http://sipsim.invalid/autoanswer>;info=alert-autoanswer;delay=0"))
-	}
-	return legRequest{
-		recipient:   uri,
-		destination: reg.Received,
-		transport:   reg.Transport,
-		from:        sip.FromHeader{DisplayName: display, Address: sip.Uri{Scheme: "sip", User: target, Host: c.e.cfg.PublicAddr}},
-		to:          sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: strconv.Itoa(c.plan.Phone.InternalNumber), Host: c.e.cfg.PublicAddr}},
-		headers:     headers,
-		sdp:         offer,
-		onProvisional: func(res *sip.Response) {
-			if res.StatusCode == 180 || res.StatusCode == 183 {
-				c.report(sipsim.CallProgress{Kind: sipsim.ProgressAgentRinging, SIPCode: res.StatusCode})
-			}
-		},
-	}
-}
-
 // dialTarget INVITEs the target through the trunk, offering the codec the
 // agent answered with (so no transcoding is ever needed), while the agent
 // hears ringback or the carrier's early media.
 func (c *callRun) dialTarget(ctx context.Context, agent *leg, codec sdpCodec) (*leg, sipsim.CallOutcome) {
-	if c.e.trunk.Host == "" {
+	if !c.e.hasTrunk() {
 		return nil, sipsim.CallOutcome{Status: sipsim.CallFailed, Reason: sipsim.ReasonTrunkUnreachable, AgentLeg: sipsim.LegCompleted, TargetLeg: sipsim.LegFailed, AgentCode: 200, Err: errors.New("no trunk configured")}
 	}
 	dialCtx, cancelDial := context.WithCancelCause(ctx)
@@ -199,49 +111,27 @@ func (c *callRun) dialTarget(ctx context.Context, agent *leg, codec sdpCodec) (*
 	ringCtx, cancelRing := context.WithTimeoutCause(dialCtx, c.plan.TargetRingTimeout, errTargetRingTimeout)
 	defer cancelRing()
 
-	trunk := c.e.trunk
-	uri := sip.Uri{Scheme: "sip", User: c.plan.TargetNumber, Host: trunk.Host, Port: trunk.Port, UriParams: trunk.UriParams}
-	transport := "udp"
-	if trunk.UriParams != nil {
-		if t, ok := trunk.UriParams.Get("transport"); ok && t != "" {
-			transport = t
-		}
-	}
-	caller := sip.Uri{Scheme: "sip", User: c.plan.CallerID, Host: c.e.cfg.PublicAddr}
 	offer := buildOffer(c.e.mediaIP(), c.bridge.LocalPort(media.B), c.e.now().UnixNano(), []sdpCodec{codec})
 	var ringingOnce, earlyOnce sync.Once
 	mc, _ := media.CodecByName(codec.name)
 	c.report(sipsim.CallProgress{Kind: sipsim.ProgressTargetDialing})
-	target, err := c.e.invite(ringCtx, legRequest{
-		recipient: uri,
-		transport: transport,
-		from:      sip.FromHeader{Address: caller},
-		to:        sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: c.plan.TargetNumber, Host: trunk.Host}},
-		headers: []sip.Header{
-			sip.NewHeader("P-Asserted-Identity", "<"+caller.String()+">"),
-			sip.NewHeader("X-Sipsim-Call-Id", c.plan.CallID),
-		},
-		sdp:      offer,
-		username: c.e.cfg.TrunkUsername,
-		password: c.e.cfg.TrunkPassword,
-		onProvisional: func(res *sip.Response) {
-			if res.StatusCode != 180 && res.StatusCode != 183 {
-				return
-			}
-			ringingOnce.Do(func() {
-				c.report(sipsim.CallProgress{Kind: sipsim.ProgressTargetRinging, SIPCode: res.StatusCode})
-			})
-			if len(res.Body()) == 0 {
-				return
-			}
-			if d, err := parseSDP(res.Body()); err == nil {
-				// Early media: the caller hears the carrier's ringback or
-				// announcement instead of ours.
-				c.bridge.SetRemote(media.B, d.addr, mc, d.dtmfPT)
-				earlyOnce.Do(c.bridge.ForwardEarlyMedia)
-			}
-		},
-	})
+	target, err := c.e.invite(ringCtx, c.trunkRequest(c.plan.TargetNumber, "", offer, func(res *sip.Response) {
+		if res.StatusCode != 180 && res.StatusCode != 183 {
+			return
+		}
+		ringingOnce.Do(func() {
+			c.report(sipsim.CallProgress{Kind: sipsim.ProgressTargetRinging, SIPCode: res.StatusCode})
+		})
+		if len(res.Body()) == 0 {
+			return
+		}
+		if d, err := parseSDP(res.Body()); err == nil {
+			// Early media: the caller hears the carrier's ringback or
+			// announcement instead of ours.
+			c.bridge.SetRemote(media.B, d.addr, mc, d.dtmfPT)
+			earlyOnce.Do(c.bridge.ForwardEarlyMedia)
+		}
+	}))
 	if err != nil {
 		return nil, classifyTargetFailure(ctx, context.Cause(ringCtx), err)
 	}

@@ -145,6 +145,20 @@ func (e *Engine) Listen(ctx context.Context) error {
 			e.log.Error("sip tcp serve", "err", err)
 		}
 	}()
+	// Requests leave from the UDP listener (see invite), which sipgo only
+	// finds once ServeUDP has put it in its pool: wait for that, or a call
+	// placed at once would try to bind the listening port a second time.
+	udpKey := pc.LocalAddr().String()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if c, err := e.ua.TransportLayer().GetConnection("udp", udpKey); err == nil && c != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			pc.Close()
+			ln.Close()
+			return fmt.Errorf("sip udp listener %s did not start", udpKey)
+		}
+	}
 	e.ready.Store(true)
 	e.log.Info("sip listening", "udp", pc.LocalAddr().String(), "tcp", ln.Addr().String(), "public_addr", e.cfg.PublicAddr)
 	go func() {

@@ -3,7 +3,6 @@ package voip
 import (
 	"net"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -23,13 +22,10 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-var echoed = map[*peer]*atomic.Int64{}
-
 // echoRTP sends one RTP packet to start, then returns every packet it
 // receives with its own marker byte, counting them.
 func echoRTP(p *peer, marker byte) {
-	n := &atomic.Int64{}
-	echoed[p] = n
+	n := &p.echoed
 	buf := make([]byte, 1500)
 	for {
 		p.rtp.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
@@ -48,9 +44,4 @@ func echoRTP(p *peer, marker byte) {
 	}
 }
 
-func echoCount(p *peer) int64 {
-	if n, ok := echoed[p]; ok {
-		return n.Load()
-	}
-	return 0
-}
+func echoCount(p *peer) int64 { return p.echoed.Load() }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ type peer struct {
 	cache  *sipgo.DialogServerCache
 	port   int
 	rtp    *net.UDPConn // where its SDP says to send audio
+	echoed atomic.Int64 // RTP packets echoed by echoRTP
 
 	behave func(d *sipgo.DialogServerSession) // answers an INVITE
 

@@ -51,13 +51,18 @@ func recordingSize(secs float64) int64 {
 // Leg is one SIP leg: the employee's phone (agent) or the customer
 // through the trunk (target).
 type Leg struct {
-	Status     sipsim.LegStatus `json:"status"`
-	SIPCode    *int             `json:"sip_code"`
-	Contact    *string          `json:"contact"`
-	StartedAt  *string          `json:"started_at"`
-	RingingAt  *string          `json:"ringing_at"`
-	AnsweredAt *string          `json:"answered_at"`
-	EndedAt    *string          `json:"ended_at"`
+	Status  sipsim.LegStatus `json:"status"`
+	SIPCode *int             `json:"sip_code"`
+	Contact *string          `json:"contact"`
+	// ForwardedTo is the number the leg was forwarded to (the phone's
+	// forced or conditional forwarding), null if it was not; AnsweredBy
+	// is "phone" or "forward_number", null until answered.
+	ForwardedTo *string `json:"forwarded_to"`
+	AnsweredBy  *string `json:"answered_by"`
+	StartedAt   *string `json:"started_at"`
+	RingingAt   *string `json:"ringing_at"`
+	AnsweredAt  *string `json:"answered_at"`
+	EndedAt     *string `json:"ended_at"`
 }
 
 type CallEvent struct {
@@ -81,6 +86,14 @@ func optionalTime(t *time.Time) *string {
 	return &s
 }
 
+// optionalString is nil for "", so that JSON says null.
+func optionalString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
 // seconds rounds a duration in seconds to milliseconds.
 func seconds(s float64) float64 {
 	return math.Round(s*1000) / 1000
@@ -101,10 +114,9 @@ func NewLeg(l sipsim.Leg) Leg {
 		code := l.SIPCode
 		v.SIPCode = &code
 	}
-	if l.Contact != "" {
-		contact := l.Contact
-		v.Contact = &contact
-	}
+	v.Contact = optionalString(l.Contact)
+	v.ForwardedTo = optionalString(l.ForwardedTo)
+	v.AnsweredBy = optionalString(l.AnsweredBy)
 	return v
 }
 
