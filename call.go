@@ -228,6 +228,10 @@ type CallPlan struct {
 	// forwarding). The forward number then rings for AgentRingTimeout.
 	ForwardTo    string
 	ForwardAfter time.Duration
+	// Callee is the phone an internal call rings, at CalleeContacts, in
+	// place of a target through the trunk (handset calls only).
+	Callee         *Phone
+	CalleeContacts []*Registration
 }
 
 // Progress kinds reported by Telephony.PlaceCall.

@@ -16,6 +16,8 @@ type CallFilter struct {
 	CreatedAfter  *time.Time
 	CreatedBefore *time.Time
 	EndedReasons  []EndReason // any of
+	Source        string      // SourceAPI or SourceHandset
+	Direction     string      // DirectionOutbound or DirectionInternal
 	// After continues a listing after this call (keyset pagination on
 	// created_at, id): pages stay stable while new calls arrive.
 	After *CallCursor

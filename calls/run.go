@@ -2,6 +2,7 @@ package calls
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/sipsim/sipsim"
@@ -13,12 +14,24 @@ type step struct {
 	outcome  *sipsim.CallOutcome
 }
 
-// start runs the call in the background. The telephony engine reports
-// progress on its own goroutine; a recorder goroutine persists the steps in
-// order, so a slow database never delays SIP signalling (post-dial delay).
+// start runs a click-to-call in the background through the telephony
+// engine.
 func (s *Service) start(c *sipsim.Call, plan sipsim.CallPlan) {
 	// The phone's setting decides, whoever built the plan.
 	plan.Record = plan.Phone != nil && plan.Phone.RecordSetting.RecordOutboundCall
+	ctx, progress, finish := s.begin(c)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		finish(s.cfg.Telephony.PlaceCall(ctx, plan, progress))
+	}()
+}
+
+// begin makes c a running call: the returned context ends it (API hangup,
+// shutdown), progress and finish feed a recorder goroutine that persists
+// the steps in order, so a slow database never delays SIP signalling
+// (post-dial delay). finish must be called once, after the last progress.
+func (s *Service) begin(c *sipsim.Call) (context.Context, func(sipsim.CallProgress), func(sipsim.CallOutcome)) {
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	rc := &runningCall{cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
@@ -26,15 +39,7 @@ func (s *Service) start(c *sipsim.Call, plan sipsim.CallPlan) {
 	s.mu.Unlock()
 
 	steps := make(chan step, 16)
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		defer close(steps)
-		out := s.cfg.Telephony.PlaceCall(ctx, plan, func(p sipsim.CallProgress) {
-			steps <- step{progress: &p}
-		})
-		steps <- step{outcome: &out}
-	}()
+	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer func() {
@@ -48,6 +53,15 @@ func (s *Service) start(c *sipsim.Call, plan sipsim.CallPlan) {
 			s.record(c, st)
 		}
 	}()
+	progress := func(p sipsim.CallProgress) { steps <- step{progress: &p} }
+	var once sync.Once
+	finish := func(o sipsim.CallOutcome) {
+		once.Do(func() {
+			steps <- step{outcome: &o}
+			close(steps)
+		})
+	}
+	return ctx, progress, finish
 }
 
 // record applies one step to the call and stores it with its event. A
@@ -126,6 +140,9 @@ func apply(c *sipsim.Call, st step, now time.Time) *sipsim.CallEvent {
 		c.AgentLeg.SIPCode = p.SIPCode
 		c.AgentLeg.Contact = p.Contact
 		c.AgentLeg.AnsweredBy = p.AnsweredBy
+		if c.AgentLeg.StartedAt == nil { // a handset call: its leg starts answered
+			c.AgentLeg.StartedAt = &now
+		}
 		c.AgentLeg.AnsweredAt = &now
 		return event(sipsim.EventCallAgentAnswered)
 	case sipsim.ProgressTargetDialing:

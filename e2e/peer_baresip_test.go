@@ -21,6 +21,10 @@ type baresipConfig struct {
 	Seconds int    // -t: baresip hangs up and quits after this long
 	// SIPTrace (-s) prints the SIP messages to baresip's output.
 	SIPTrace bool
+	// Commands run once baresip is up (-e), e.g. "/dial +33698765432".
+	Commands []string
+	// Verbose (-v) logs baresip's debug lines, received DTMF among them.
+	Verbose bool
 }
 
 // baresipProc is a running baresip, stopped at cleanup (SIGTERM, so that
@@ -75,6 +79,12 @@ func startBaresip(t testing.TB, cfg baresipConfig) *baresipProc {
 	args := []string{"-f", dir, "-t", fmt.Sprint(cfg.Seconds)}
 	if cfg.SIPTrace {
 		args = append(args, "-s")
+	}
+	if cfg.Verbose {
+		args = append(args, "-v")
+	}
+	for _, c := range cfg.Commands {
+		args = append(args, "-e", c)
 	}
 	b.cmd = exec.Command("baresip", args...)
 	b.cmd.Dir = dir

@@ -41,7 +41,7 @@ const (
 // callListParams are the query parameters GET /api/v2/calls accepts.
 var callListParams = []string{
 	"status", "phone_id", "target_number", "tag", "created_after", "created_before",
-	"ended_reason", "limit", "cursor",
+	"ended_reason", "source", "direction", "limit", "cursor",
 }
 
 // parseCallQuery reads the filters of GET /api/v2/calls. It reports every
@@ -95,6 +95,18 @@ func parseCallQuery(q url.Values) (sipsim.CallFilter, error) {
 			f.TargetNumber = n
 		} else {
 			problems = append(problems, invalidNumber("target_number", v, ""))
+		}
+	}
+	for _, p := range []struct {
+		name   string
+		values []string
+		dst    *string
+	}{{"source", sipsim.CallSources, &f.Source}, {"direction", sipsim.CallDirections, &f.Direction}} {
+		if v, ok := one(p.name); ok {
+			if !slices.Contains(p.values, v) {
+				fail("%s must be one of %s", p.name, strings.Join(p.values, ", "))
+			}
+			*p.dst = v
 		}
 	}
 	if v, ok := one("tag"); ok {

@@ -159,6 +159,7 @@ func TestListCallsFilters(t *testing.T) {
 		{"target_number=%2B33698765432", sipsim.CallFilter{TargetNumber: "+33698765432"}},
 		{"target_number=+33698765432", sipsim.CallFilter{TargetNumber: "+33698765432"}}, // an unescaped + arrives as a space
 		{"tag=lead", sipsim.CallFilter{Tag: "lead"}},
+		{"source=handset&direction=internal", sipsim.CallFilter{Source: "handset", Direction: "internal"}},
 		{"tag=%20follow%20up%20", sipsim.CallFilter{Tag: "follow up"}},
 		{"created_after=2024-01-01T00:00:00Z&created_before=2024-02-01T00:00:00%2B01:00", sipsim.CallFilter{CreatedAfter: &after, CreatedBefore: &before}},
 		{"created_before=2024-02-01T00:00:00+01:00", sipsim.CallFilter{CreatedBefore: &before}},
@@ -191,7 +192,7 @@ func filtersEqual(a, b sipsim.CallFilter) bool {
 	return a.AccountID == b.AccountID && slices.Equal(a.Statuses, b.Statuses) && a.PhoneID == b.PhoneID &&
 		a.TargetNumber == b.TargetNumber && a.Tag == b.Tag && timeEq(a.CreatedAfter, b.CreatedAfter) &&
 		timeEq(a.CreatedBefore, b.CreatedBefore) && slices.Equal(a.EndedReasons, b.EndedReasons) &&
-		curEq(a.After, b.After) && a.Limit == b.Limit
+		curEq(a.After, b.After) && a.Limit == b.Limit && a.Source == b.Source && a.Direction == b.Direction
 }
 
 func TestListCallsInvalidFilters(t *testing.T) {
@@ -227,6 +228,9 @@ func TestListCallsInvalidFilters(t *testing.T) {
 		{"cursor=nope", []string{"cursor is invalid"}},
 		{"cursor=a&cursor=b", []string{"cursor must be given once"}},
 		{"sort=asc", []string{`unknown query parameter "sort"`}},
+		{"source=web", []string{"source must be one of api, handset"}},
+		{"direction=inbound", []string{"direction must be one of outbound, internal"}},
+		{"source=api&source=handset", []string{"source must be given once"}},
 		{"status=nope&limit=0&phone_id=x", []string{statusMsg, "phone_id must be a positive integer", "limit must be an integer between 1 and 100"}},
 	}
 	for _, tt := range tests {

@@ -35,6 +35,12 @@ func callFilterWhere(f sipsim.CallFilter) (string, []any) {
 	if f.TargetNumber != "" {
 		conds, args = append(conds, "target_number = ?"), append(args, f.TargetNumber)
 	}
+	if f.Source != "" {
+		conds, args = append(conds, "source = ?"), append(args, f.Source)
+	}
+	if f.Direction != "" {
+		conds, args = append(conds, "direction = ?"), append(args, f.Direction)
+	}
 	if f.Tag != "" {
 		conds = append(conds, `id IN (
 			SELECT ct.call_id FROM call_tags ct JOIN tags t ON t.id = ct.tag_id

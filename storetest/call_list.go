@@ -87,8 +87,17 @@ func newHistory(t *testing.T, e *env) *history {
 		if c.tick {
 			e.clock.Advance(time.Second)
 		}
-		e.storeCall(t, c.id, sipsim.DefaultAccountID, c.phone.ID, c.target, c.status, c.reason)
+		stored := e.storeCall(t, c.id, sipsim.DefaultAccountID, c.phone.ID, c.target, c.status, c.reason)
 		h.times[c.id] = e.clock.Now()
+		// Two calls were dialled on handsets, one of them to a colleague.
+		switch c.id {
+		case "call_c02":
+			stored.Source = sipsim.SourceHandset
+			must(t, e.s.UpdateCall(e.ctx, stored, nil))
+		case "call_c03":
+			stored.Source, stored.Direction, stored.TargetNumber = sipsim.SourceHandset, sipsim.DirectionInternal, "102"
+			must(t, e.s.UpdateCall(e.ctx, stored, nil))
+		}
 		if c.id == "call_c04" {
 			e.storeCall(t, "call_other", OtherAccountID, h.p1.ID, targetA, sipsim.CallCompleted, sipsim.ReasonTargetHangup)
 		}
@@ -128,7 +137,12 @@ func testCallFilters(t *testing.T, open OpenFunc) {
 		{"status nobody has", sipsim.CallFilter{AccountID: acct, Statuses: []sipsim.CallStatus{sipsim.CallDialingTarget}}, nil},
 		{"phone", sipsim.CallFilter{AccountID: acct, PhoneID: h.p2.ID}, []string{"call_c07", "call_c04", "call_c03"}},
 		{"target number", sipsim.CallFilter{AccountID: acct, TargetNumber: targetA},
-			[]string{"call_c07", "call_c06", "call_c05", "call_c03", "call_c01"}},
+			[]string{"call_c07", "call_c06", "call_c05", "call_c01"}},
+		{"source handset", sipsim.CallFilter{AccountID: acct, Source: sipsim.SourceHandset}, []string{"call_c03", "call_c02"}},
+		{"source api", sipsim.CallFilter{AccountID: acct, Source: sipsim.SourceAPI},
+			[]string{"call_c08", "call_c07", "call_c06", "call_c05", "call_c04", "call_c01"}},
+		{"internal", sipsim.CallFilter{AccountID: acct, Direction: sipsim.DirectionInternal}, []string{"call_c03"}},
+		{"outbound from handsets", sipsim.CallFilter{AccountID: acct, Source: sipsim.SourceHandset, Direction: sipsim.DirectionOutbound}, []string{"call_c02"}},
 		{"tag", sipsim.CallFilter{AccountID: acct, Tag: "lead"}, []string{"call_c07", "call_c04", "call_c01"}},
 		{"other tag", sipsim.CallFilter{AccountID: acct, Tag: "vip"}, []string{"call_c04"}},
 		{"unknown tag", sipsim.CallFilter{AccountID: acct, Tag: "nobody"}, nil},

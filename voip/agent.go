@@ -48,45 +48,16 @@ func (c *callRun) agentOffer() []byte {
 // timeout; the first to answer wins and the others are cancelled.
 func (c *callRun) ringPhone(ctx context.Context, timeout time.Duration) (*leg, sipsim.CallOutcome) {
 	ringCtx, cancel := context.WithTimeoutCause(ctx, timeout, errAgentRingTimeout)
+	defer cancel()
 	offer := c.agentOffer()
-
-	type result struct {
-		l       *leg
-		err     error
-		contact string
+	l, contact, failures := c.e.fork(ringCtx, c.plan.Contacts, func(reg *sipsim.Registration) legRequest {
+		return c.agentRequest(reg, offer)
+	})
+	if l == nil {
+		return nil, classifyAgentFailure(ctx, context.Cause(ringCtx), failures)
 	}
-	results := make(chan result, len(c.plan.Contacts))
-	for _, reg := range c.plan.Contacts {
-		go func() {
-			l, err := c.e.invite(ringCtx, c.agentRequest(reg, offer))
-			results <- result{l, err, reg.Contact}
-		}()
-	}
-
-	var failures []error
-	for i := range c.plan.Contacts {
-		r := <-results
-		if r.err != nil {
-			failures = append(failures, r.err)
-			continue
-		}
-		// Winner: cancel the other forks and let them finish in the
-		// background so the target is dialled without waiting for
-		// their 487s.
-		cancel()
-		go func(left int) {
-			for range left {
-				if late := <-results; late.l != nil {
-					late.l.hangup()
-				}
-			}
-		}(len(c.plan.Contacts) - i - 1)
-		c.report(sipsim.CallProgress{Kind: sipsim.ProgressAgentAnswered, Contact: r.contact, SIPCode: 200, AnsweredBy: sipsim.AnsweredByPhone})
-		return r.l, sipsim.CallOutcome{}
-	}
-	cause := context.Cause(ringCtx)
-	cancel()
-	return nil, classifyAgentFailure(ctx, cause, failures)
+	c.report(sipsim.CallProgress{Kind: sipsim.ProgressAgentAnswered, Contact: contact, SIPCode: 200, AnsweredBy: sipsim.AnsweredByPhone})
+	return l, sipsim.CallOutcome{}
 }
 
 // ringForward rings the phone's forward number through the trunk for the

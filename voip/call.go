@@ -95,7 +95,7 @@ func (c *callRun) run(ctx context.Context) sipsim.CallOutcome {
 // dialTarget INVITEs the target through the trunk, offering the codec the
 // agent answered with (so no transcoding is ever needed), while the agent
 // hears ringback or the carrier's early media.
-func (c *callRun) dialTarget(ctx context.Context, agent *leg, codec sdpCodec) (*leg, sipsim.CallOutcome) {
+func (c *callRun) dialTarget(ctx context.Context, agent party, codec sdpCodec) (*leg, sipsim.CallOutcome) {
 	if !c.e.hasTrunk() {
 		return nil, sipsim.CallOutcome{Status: sipsim.CallFailed, Reason: sipsim.ReasonTrunkUnreachable, AgentLeg: sipsim.LegCompleted, TargetLeg: sipsim.LegFailed, AgentCode: 200, Err: errors.New("no trunk configured")}
 	}
@@ -140,7 +140,7 @@ func (c *callRun) dialTarget(ctx context.Context, agent *leg, codec sdpCodec) (*
 
 // talk holds the bridged call until one side hangs up, the media dies, the
 // maximum duration passes or the call is cancelled.
-func (c *callRun) talk(ctx context.Context, agent, target *leg) sipsim.CallOutcome {
+func (c *callRun) talk(ctx context.Context, agent, target party) sipsim.CallOutcome {
 	out := sipsim.CallOutcome{Status: sipsim.CallCompleted, AgentLeg: sipsim.LegCompleted, TargetLeg: sipsim.LegCompleted, AgentCode: 200, TargetCode: 200}
 	maxDur := time.NewTimer(c.plan.MaxDuration)
 	defer maxDur.Stop()

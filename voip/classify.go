@@ -21,16 +21,8 @@ func classifyAgentFailure(callCtx context.Context, ringCause error, failures []e
 		out.Err = ringCause
 		return out
 	}
-	// Several contacts: the most telling answer wins (a busy desk phone
-	// says more than an unreachable softphone).
-	best, bestRank := 0, -1
-	for _, err := range failures {
-		code := failureCode(err)
-		if r := codeRank(code); r > bestRank {
-			best, bestRank = code, r
-			out.Err = err
-		}
-	}
+	out.Err = mostTelling(failures)
+	best := failureCode(out.Err)
 	out.AgentCode = best
 	switch {
 	case best == 486 || best == 600:
@@ -83,6 +75,20 @@ func failureCode(err error) int {
 		return f.code
 	}
 	return 0
+}
+
+// mostTelling picks, of the failures of a phone's several contacts, the
+// one that says most (a busy desk phone says more than an unreachable
+// softphone).
+func mostTelling(failures []error) error {
+	var best error
+	bestRank := -1
+	for _, err := range failures {
+		if r := codeRank(failureCode(err)); r > bestRank {
+			best, bestRank = err, r
+		}
+	}
+	return best
 }
 
 // codeRank orders final answers by how much they tell the user.

@@ -69,8 +69,16 @@ type Engine struct {
 	ready   atomic.Bool
 
 	// dialogs maps the ID of every established dialog we created to it, so
-	// that an incoming BYE finds its leg.
+	// that an incoming BYE finds its leg; inbound does the same for the
+	// dialogs of handset calls, which we answer.
 	dialogs sync.Map // string -> *sipgo.DialogClientSession
+	inbound sync.Map // string -> *sipgo.DialogServerSession
+
+	// handsets routes calls dialled on phones (SetHandsetRouter); uas and
+	// uasTCP answer them over UDP and TCP.
+	handsets sipsim.HandsetRouter
+	uas      *sipgo.DialogUA
+	uasTCP   *sipgo.DialogUA
 }
 
 // userAgentName is sent in User-Agent/Server headers. No version: a banner
@@ -106,7 +114,7 @@ func New(cfg Config) (*Engine, error) {
 	e.srv.OnRegister(e.handleRegister)
 	e.srv.OnBye(e.handleBye)
 	e.srv.OnInvite(e.handleInvite)
-	e.srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
+	e.srv.OnAck(e.handleAck)
 	e.srv.OnOptions(e.handleOptions)
 	return e, nil
 }
@@ -133,6 +141,14 @@ func (e *Engine) Listen(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	// Handsets get our Contact in answers; in-dialog requests go back to
+	// where the INVITE came from (phones behind NAT).
+	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "sipsim", Host: e.cfg.PublicAddr, Port: e.port}}
+	e.uas = &sipgo.DialogUA{Client: e.client, ContactHDR: contact, RewriteContact: true}
+	tcpContact := contact
+	tcpContact.Address.UriParams = sip.NewParams()
+	tcpContact.Address.UriParams.Add("transport", "tcp")
+	e.uasTCP = &sipgo.DialogUA{Client: e.client, ContactHDR: tcpContact, RewriteContact: true}
 	go func() {
 		if err := e.srv.ServeUDP(pc); err != nil && ctx.Err() == nil {
 			e.log.Error("sip udp serve", "err", err)
@@ -183,12 +199,6 @@ func (e *Engine) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 	respond(tx, res, e.log)
 }
 
-// handleInvite refuses calls placed from handsets until issue #4 routes
-// them; phones get a clear final answer instead of a timeout.
-func (e *Engine) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
-	respond(tx, sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil), e.log)
-}
-
 // handleBye ends whichever of our dialogs the BYE belongs to; the leg's
 // context is cancelled and the call goroutine hangs up the other side.
 func (e *Engine) handleBye(req *sip.Request, tx sip.ServerTransaction) {
@@ -201,7 +211,35 @@ func (e *Engine) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 	}
+	if d := e.inboundDialog(req); d != nil {
+		if err := d.ReadBye(req, tx); err != nil {
+			e.log.Debug("bye", "err", err)
+		}
+		return
+	}
 	respond(tx, sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil), e.log)
+}
+
+// handleAck confirms the 200 we sent a handset; other ACKs (for our
+// error answers) are the transaction layer's business.
+func (e *Engine) handleAck(req *sip.Request, tx sip.ServerTransaction) {
+	if d := e.inboundDialog(req); d != nil {
+		if err := d.ReadAck(req, tx); err != nil {
+			e.log.Debug("ack", "err", err)
+		}
+	}
+}
+
+// inboundDialog finds the handset dialog an in-dialog request belongs to.
+func (e *Engine) inboundDialog(req *sip.Request) *sipgo.DialogServerSession {
+	id, err := sip.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return nil
+	}
+	if v, ok := e.inbound.Load(id); ok {
+		return v.(*sipgo.DialogServerSession)
+	}
+	return nil
 }
 
 func respond(tx sip.ServerTransaction, res *sip.Response, log *slog.Logger) {

@@ -20,6 +20,13 @@ type leg struct {
 	answer sessionDesc // from the 200 OK
 }
 
+// party is one side of a connected call, whichever side sent the INVITE:
+// a leg we dialled or the handset that dialled us.
+type party interface {
+	done() <-chan struct{} // closed when the peer hangs up
+	hangup()               // BYE, unless the peer already ended the dialog
+}
+
 // legRequest says whom to INVITE and how.
 type legRequest struct {
 	recipient   sip.Uri

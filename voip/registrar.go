@@ -2,7 +2,6 @@ package voip
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -30,29 +29,11 @@ func (e *Engine) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (e *Engine) register(ctx context.Context, req *sip.Request) *sip.Response {
-	authz := req.GetHeader("Authorization")
-	if authz == nil {
-		return e.challenge(req, false)
+	phone, username, res := e.authorize(ctx, req, false)
+	if res != nil {
+		return res
 	}
-	cred, err := parseDigest(authz.Value())
-	if err != nil {
-		return e.challenge(req, false)
-	}
-	phone, err := e.authenticate(ctx, req, cred)
-	switch {
-	case errors.Is(err, errDigestStale):
-		return e.challenge(req, true)
-	case errors.Is(err, errDigestMismatch), errors.Is(err, errDigestMalformed), errors.Is(err, errDigestReplay):
-		e.log.Info("register: authentication failed", "user", cred.username, "source", req.Source(), "reason", err)
-		return e.challenge(req, false)
-	case err != nil:
-		e.log.Error("register: phone lookup", "err", err)
-		return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
-	}
-	if phone.Status != sipsim.PhoneActive {
-		return sip.NewResponseFromRequest(req, sip.StatusForbidden, "Phone Not Active", nil)
-	}
-	if to := req.To(); to == nil || to.Address.User != cred.username {
+	if to := req.To(); to == nil || to.Address.User != username {
 		return sip.NewResponseFromRequest(req, sip.StatusForbidden, "To Does Not Match Credentials", nil)
 	}
 
@@ -65,7 +46,7 @@ func (e *Engine) register(ctx context.Context, req *sip.Request) *sip.Response {
 		e.log.Error("register: list bindings", "err", err)
 		return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
 	}
-	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+	res = sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
 	for _, r := range regs {
 		var c sip.ContactHeader
 		if _, err := sip.ParseAddressValue(r.Contact, &c.Address, &c.Params); err != nil {
@@ -99,12 +80,6 @@ func (e *Engine) authenticate(ctx context.Context, req *sip.Request, cred digest
 		return nil, err
 	}
 	return phone, nil
-}
-
-func (e *Engine) challenge(req *sip.Request, stale bool) *sip.Response {
-	res := sip.NewResponseFromRequest(req, sip.StatusUnauthorized, "Unauthorized", nil)
-	res.AppendHeader(sip.NewHeader("WWW-Authenticate", e.digest.challenge(e.cfg.Realm, stale)))
-	return res
 }
 
 // updateBindings applies the Contact headers of a REGISTER. It returns a

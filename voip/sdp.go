@@ -136,6 +136,19 @@ const offerDTMFPT = 101
 // buildOffer writes an SDP offer for one audio stream at ip:port with the
 // given codecs (plus telephone-event for DTMF pass-through).
 func buildOffer(ip netip.Addr, port int, sessionID int64, codecs []sdpCodec) []byte {
+	return buildSDP(ip, port, sessionID, codecs, offerDTMFPT)
+}
+
+// buildAnswer answers an offer with one codec, and telephone-event under
+// the offer's own payload type when it had one (RFC 3264 6.1: an answer
+// keeps the offer's payload type numbers).
+func buildAnswer(ip netip.Addr, port int, sessionID int64, codec sdpCodec, dtmfPT int) []byte {
+	return buildSDP(ip, port, sessionID, []sdpCodec{codec}, dtmfPT)
+}
+
+// buildSDP writes a description of one audio stream; dtmfPT < 0 leaves out
+// telephone-event.
+func buildSDP(ip netip.Addr, port int, sessionID int64, codecs []sdpCodec, dtmfPT int) []byte {
 	family := "IP4"
 	if ip.Is6() && !ip.Is4In6() {
 		family = "IP6"
@@ -146,10 +159,16 @@ func buildOffer(ip netip.Addr, port int, sessionID int64, codecs []sdpCodec) []b
 	for _, c := range codecs {
 		fmt.Fprintf(&b, " %d", c.pt)
 	}
-	fmt.Fprintf(&b, " %d\r\n", offerDTMFPT)
+	if dtmfPT >= 0 {
+		fmt.Fprintf(&b, " %d", dtmfPT)
+	}
+	b.WriteString("\r\n")
 	for _, c := range codecs {
 		fmt.Fprintf(&b, "a=rtpmap:%d %s/%d\r\n", c.pt, c.name, c.rate)
 	}
-	fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\na=ptime:20\r\na=sendrecv\r\n", offerDTMFPT, offerDTMFPT)
+	if dtmfPT >= 0 {
+		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", dtmfPT, dtmfPT)
+	}
+	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")
 	return []byte(b.String())
 }

@@ -137,6 +137,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err := svc.Recover(ctx); err != nil {
 		return fmt.Errorf("recover calls: %w", err)
 	}
+	engine.SetHandsetRouter(svc)
 	if c.trunk == "" {
 		log.Warn("no --trunk configured: calls will fail once the employee answers")
 	}
