@@ -51,7 +51,7 @@ type Bridge struct {
 	log   *slog.Logger
 	alloc *Allocator
 	sides [2]side
-	wg    sync.WaitGroup // the reading goroutines and the ringback generator
+	wg    sync.WaitGroup // the reading goroutines and the generator (ringback, prompts)
 
 	ringbackSent atomic.Uint64
 	rec          atomic.Pointer[Recorder] // nil unless the call is recorded
@@ -71,7 +71,7 @@ type side struct {
 	counters flowCounters // packets read here, toward the other side
 
 	// mu guards the rest: the peer, and the stream sent toward it, which
-	// both the other side's reader and the ringback generator write.
+	// both the other side's reader and the generator write.
 	mu         sync.Mutex
 	haveRemote bool
 	sdpAddr    netip.AddrPort // the peer's address from SDP
@@ -81,8 +81,10 @@ type side struct {
 	open       bool // packets from the other side are forwarded here
 	fed        bool // at least one packet was forwarded here
 	out        outStream
-	gen        *ringback // the generator sending here, if any
-	gens       uint64    // generators started, to tell their streams apart
+	gen        *generator // the goroutine sending generated audio here, if any
+	gens       uint64     // generated programs started, to tell their streams apart
+	ringing    bool       // ringback is wanted here: it plays whenever no prompt does
+	prompt     *prompt    // the prompt playing here, if any
 }
 
 // NewBridge binds two ports of the range, one per side, and starts reading
@@ -155,7 +157,8 @@ func (b *Bridge) ForwardEarlyMedia() {
 	sd.mu.Unlock()
 }
 
-// Connect forwards both ways from now on and stops the generated ringback.
+// Connect forwards both ways from now on, and stops the generated ringback
+// and the prompt: the conversation has priority.
 func (b *Bridge) Connect() {
 	b.ctl.Lock()
 	defer b.ctl.Unlock()
@@ -167,6 +170,7 @@ func (b *Bridge) Connect() {
 		sd := &b.sides[i]
 		sd.mu.Lock()
 		sd.open = true
+		sd.stopPrompt()
 		sd.stopRingback()
 		sd.mu.Unlock()
 	}
@@ -192,9 +196,9 @@ func (b *Bridge) Stats() Stats {
 	}
 }
 
-// Close stops forwarding and ringback, closes both sockets, waits for the
-// bridge's goroutines and returns its ports to the allocator. Calling it
-// again does nothing and returns nil.
+// Close stops forwarding, ringback and prompt, closes both sockets, waits
+// for the bridge's goroutines and returns its ports to the allocator.
+// Calling it again does nothing and returns nil.
 func (b *Bridge) Close() error {
 	b.ctl.Lock()
 	if b.closed {
@@ -207,6 +211,7 @@ func (b *Bridge) Close() error {
 		sd := &b.sides[i]
 		sd.mu.Lock()
 		sd.open = false
+		sd.stopPrompt()
 		sd.stopRingback()
 		sd.mu.Unlock()
 		errs = append(errs, sd.conn.Close())
@@ -270,7 +275,9 @@ func (b *Bridge) forward(from Side, pkt []byte, src netip.AddrPort) bool {
 	out := &b.sides[from.other()]
 	out.mu.Lock()
 	defer out.mu.Unlock()
-	if !out.open || !out.canSend() {
+	// A prompt has its side to itself, so the employee hears all of it:
+	// the carrier's early media is dropped until it ends.
+	if !out.open || out.prompt != nil || !out.canSend() {
 		return false
 	}
 	if !relay(pkt, m, out.media, &out.out) {

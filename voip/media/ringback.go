@@ -28,23 +28,24 @@ var ringbackTone = func() (t [toneSamples]int16) {
 	return t
 }()
 
-// ringback is one run of the generator; closing stop ends it.
-type ringback struct{ stop chan struct{} }
-
-// stopRingback ends the generator sending to this side, if any. Call with mu
-// held: once it returns, no generated packet follows.
-func (sd *side) stopRingback() {
-	if sd.gen != nil {
-		close(sd.gen.stop)
-		sd.gen = nil
+// ringbackAt returns the tick'th frame of the cadence: a frame of the tone
+// during the second on, nil (silence) during the four off.
+func ringbackAt(tick int) []int16 {
+	if tick%ringbackCadence >= ringbackOn {
+		return nil
 	}
+	start := (tick % toneFrames) * ringbackFrame
+	return ringbackTone[start : start+ringbackFrame]
 }
 
 // PlayRingback sends a generated ringback tone to A, in A's codec (PCMU or
-// PCMA; nothing is sent for another codec), one packet every 20 ms, until StopRingback, Connect, Close, or the first packet
-// forwarded from B once ForwardEarlyMedia was called. It does nothing if the
-// tone already plays, after Connect, or once B's media has reached A. If A's
-// address is not known yet (SetRemote), the tone starts when it is.
+// PCMA; nothing is sent for another codec), one packet every 20 ms, until
+// StopRingback, Connect, Close, or the first packet forwarded from B once
+// ForwardEarlyMedia was called. It does nothing if the tone already plays,
+// after Connect, or once B's media has reached A. If A's address is not
+// known yet (SetRemote), the tone starts when it is. While a prompt plays
+// (PlayPrompt), the tone waits, and starts from its beginning when the
+// prompt ends.
 func (b *Bridge) PlayRingback() {
 	b.ctl.Lock()
 	defer b.ctl.Unlock()
@@ -54,18 +55,15 @@ func (b *Bridge) PlayRingback() {
 	sd := &b.sides[A]
 	sd.mu.Lock()
 	defer sd.mu.Unlock()
-	if sd.gen != nil || sd.fed {
+	if sd.ringing || sd.fed {
 		return
 	}
-	g := &ringback{stop: make(chan struct{})}
-	sd.gen = g
-	sd.gens++
-	b.wg.Add(1)
-	go b.ring(g, generatorSource+sd.gens)
+	sd.ringing = true
+	b.startGenerator(sd)
 }
 
-// StopRingback stops the generated ringback; no generated packet is sent
-// once it returns.
+// StopRingback stops the generated ringback, or cancels it if it waits for
+// a prompt's end; no packet of the tone is sent once it returns.
 func (b *Bridge) StopRingback() {
 	sd := &b.sides[A]
 	sd.mu.Lock()
@@ -73,17 +71,58 @@ func (b *Bridge) StopRingback() {
 	sd.mu.Unlock()
 }
 
-// ring is the generator's goroutine, paced by a ticker. source keys its
-// stream in A's outgoing stream.
-func (b *Bridge) ring(g *ringback, source uint64) {
+// stopRingback ends the tone on this side, playing or waiting. Call with mu
+// held: once it returns, no packet of the tone follows.
+func (sd *side) stopRingback() {
+	sd.ringing = false
+	sd.retireIdleGenerator()
+}
+
+// generator is the goroutine that sends generated audio to side A, one
+// packet every ringbackInterval: the prompt while one plays, else the
+// ringback tone while it is wanted. One goroutine for both keeps the pacing
+// steady when the tone follows a prompt. It ends when neither is wanted;
+// closing stop ends it without waiting for its next tick.
+type generator struct {
+	stop chan struct{}
+
+	// The program it sends now, numbered as a stream of its own. Another
+	// program (a new prompt, or the tone after a prompt) takes a new source
+	// key, so that A's outgoing stream marks the switch.
+	playing *prompt // nil while the tone plays
+	source  uint64  // 0 until the first tick
+	tick    int     // packets of the program so far, sent or skipped
+}
+
+// startGenerator starts A's generator unless it runs. Call with ctl and sd's
+// mu held, on an open bridge: ctl orders the WaitGroup's Add before Close's
+// Wait.
+func (b *Bridge) startGenerator(sd *side) {
+	if sd.gen != nil {
+		return
+	}
+	g := &generator{stop: make(chan struct{})}
+	sd.gen = g
+	b.wg.Add(1)
+	go b.generate(g)
+}
+
+// retireIdleGenerator ends this side's generator once it has nothing left
+// to play. Call with mu held, after clearing what it played.
+func (sd *side) retireIdleGenerator() {
+	if sd.gen != nil && sd.prompt == nil && !sd.ringing {
+		close(sd.gen.stop)
+		sd.gen = nil
+	}
+}
+
+// generate is the generator's goroutine, paced by a ticker.
+func (b *Bridge) generate(g *generator) {
 	defer b.wg.Done()
 	ticker := time.NewTicker(ringbackInterval)
 	defer ticker.Stop()
 	pkt := make([]byte, rtpHeaderLen+ringbackFrame)
-	for tick := 0; ; tick++ {
-		if !b.sendRingback(g, source, pkt, tick) {
-			return
-		}
+	for b.sendGenerated(g, pkt) {
 		select {
 		case <-g.stop:
 			return
@@ -92,15 +131,43 @@ func (b *Bridge) ring(g *ringback, source uint64) {
 	}
 }
 
-// sendRingback sends the tick'th packet of the tone to A, and reports false
-// once g no longer owns A's stream.
-func (b *Bridge) sendRingback(g *ringback, source uint64, pkt []byte, tick int) bool {
+// sendGenerated sends g's next packet to A, using pkt as its buffer, and
+// reports false once g has ended. It does not allocate.
+func (b *Bridge) sendGenerated(g *generator, pkt []byte) bool {
 	sd := &b.sides[A]
 	sd.mu.Lock()
 	defer sd.mu.Unlock()
 	if sd.gen != g {
 		return false
 	}
+	p := sd.prompt
+	if g.source == 0 || p != g.playing {
+		sd.gens++
+		g.playing, g.source, g.tick = p, generatorSource+sd.gens, 0
+	}
+	if p != nil {
+		if sd.writeGenerated(g, p.frame(g.tick), pkt) {
+			p.sent++
+		}
+	} else if sd.writeGenerated(g, ringbackAt(g.tick), pkt) {
+		b.ringbackSent.Add(1)
+	}
+	g.tick++
+	if p != nil && g.tick >= p.frames() {
+		// The whole prompt went out: a tone that waited for it
+		// follows at the next tick, on the same pacing.
+		sd.stopPrompt()
+		sd.retireIdleGenerator()
+	}
+	return sd.gen == g
+}
+
+// writeGenerated sends frame (at most ringbackFrame samples, padded with
+// silence; nil is all silence) as packet g.tick of g's program, in this
+// side's codec. It reports false when nothing was sent: no address to send
+// to yet, a codec that cannot be generated, or a failed write. Call with mu
+// held.
+func (sd *side) writeGenerated(g *generator, frame []int16, pkt []byte) bool {
 	var encode func(int16) byte
 	switch sd.media.codec.PayloadType {
 	case PCMU.PayloadType:
@@ -109,21 +176,17 @@ func (b *Bridge) sendRingback(g *ringback, source uint64, pkt []byte, tick int) 
 		encode = LinearToALaw
 	}
 	if !sd.canSend() || encode == nil {
-		return true // nowhere to send yet, or a codec we cannot generate
+		return false
 	}
 	payload := pkt[rtpHeaderLen:]
-	if tick%ringbackCadence < ringbackOn {
-		frame := ringbackTone[(tick%toneFrames)*ringbackFrame:]
-		for i := range payload {
-			payload[i] = encode(frame[i])
-		}
-	} else {
-		silence := encode(0)
-		for i := range payload {
-			payload[i] = silence
-		}
+	for i, sample := range frame {
+		payload[i] = encode(sample)
 	}
-	seq, ts, switched := sd.out.next(source, uint16(tick), uint32(tick*ringbackFrame), ringbackFrame)
+	silence := encode(0)
+	for i := len(frame); i < len(payload); i++ {
+		payload[i] = silence
+	}
+	seq, ts, switched := sd.out.next(g.source, uint16(g.tick), uint32(g.tick*ringbackFrame), ringbackFrame)
 	var marker byte
 	if switched {
 		marker = 0x80
@@ -133,8 +196,6 @@ func (b *Bridge) sendRingback(g *ringback, source uint64, pkt []byte, tick int) 
 	binary.BigEndian.PutUint16(pkt[2:], seq)
 	binary.BigEndian.PutUint32(pkt[4:], ts)
 	binary.BigEndian.PutUint32(pkt[8:], sd.out.ssrc)
-	if _, err := sd.conn.WriteToUDPAddrPort(pkt, sd.peer); err == nil {
-		b.ringbackSent.Add(1)
-	}
-	return true
+	_, err := sd.conn.WriteToUDPAddrPort(pkt, sd.peer)
+	return err == nil
 }

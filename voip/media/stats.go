@@ -18,8 +18,9 @@ type Flow struct {
 	Forwarded      uint64 // packets written to the other side
 	ForwardedBytes uint64
 	// Dropped counts datagrams not forwarded: not RTP, from a source other
-	// than the latched one, before forwarding was enabled, a payload type
-	// not negotiated, or a failed write.
+	// than the latched one, before forwarding was enabled, early media
+	// held back while a prompt plays to A, a payload type not negotiated,
+	// or a failed write.
 	Dropped uint64
 }
 
