@@ -228,6 +228,11 @@ type CallPlan struct {
 	// forwarding). The forward number then rings for AgentRingTimeout.
 	ForwardTo    string
 	ForwardAfter time.Duration
+	// Preroll is played to the employee once they answer (8 kHz samples,
+	// the phone's outbound_call_preroll_id); with WaitPrerollDial the
+	// target is dialled when it has played, else at once while it plays.
+	Preroll         []int16
+	WaitPrerollDial bool
 	// Callee is the phone an internal call rings, at CalleeContacts, in
 	// place of a target through the trunk (handset calls only).
 	Callee         *Phone

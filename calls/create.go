@@ -86,6 +86,7 @@ func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) 
 	if req.AgentRingTimeout > 0 {
 		plan.AgentRingTimeout = req.AgentRingTimeout
 	}
+	plan.Preroll, plan.WaitPrerollDial = s.preroll(ctx, phone), phone.AudioSetting.WaitPrerollDial > 0
 	created := *c
 	s.start(c, plan)
 	return &created, nil

@@ -28,6 +28,8 @@ type Config struct {
 	Bus sipsim.EventBus
 	// Recordings holds the calls' recordings; nil when none are kept.
 	Recordings sipsim.RecordingStore
+	// AudioFiles holds the prerolls phones play; nil plays none.
+	AudioFiles sipsim.AudioFileStore
 
 	AgentRingTimeout  time.Duration // default 30 s
 	TargetRingTimeout time.Duration // default 60 s

@@ -64,7 +64,7 @@ func newFixture(t *testing.T, tel *scriptedTelephony) *fixture {
 	if err := db.CreatePhone(t.Context(), p); err != nil {
 		t.Fatal(err)
 	}
-	svc := New(Config{Now: clock, Phones: db, Registrations: db, Calls: db, Telephony: tel})
+	svc := New(Config{Now: clock, Phones: db, Registrations: db, Calls: db, Telephony: tel, AudioFiles: db})
 	t.Cleanup(func() { svc.Shutdown(context.Background()) })
 	return &fixture{db: db, svc: svc, tel: tel, phone: p, now: now}
 }

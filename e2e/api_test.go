@@ -163,6 +163,8 @@ type legView struct {
 	Contact     *string `json:"contact"`
 	ForwardedTo *string `json:"forwarded_to"`
 	AnsweredBy  *string `json:"answered_by"`
+	StartedAt   *string `json:"started_at"`
+	AnsweredAt  *string `json:"answered_at"`
 }
 
 type eventView struct {

@@ -19,7 +19,9 @@ type carrierConfig struct {
 	// AnswerAtOnce sends 200 right after 180 instead of ringing 500 ms
 	// (carrier_answer*.xml).
 	AnswerAtOnce bool
-	Args         []string
+	// RingMS, when set, is how long it rings before the 200 instead.
+	RingMS int
+	Args   []string
 }
 
 func startSIPpCarrier(t testing.TB, port int, cfg carrierConfig) *sippProc {
@@ -27,6 +29,9 @@ func startSIPpCarrier(t testing.TB, port int, cfg carrierConfig) *sippProc {
 	ring := "500"
 	if cfg.AnswerAtOnce {
 		ring = "0"
+	}
+	if cfg.RingMS > 0 {
+		ring = fmt.Sprint(cfg.RingMS)
 	}
 	return startSIPp(t, sippConfig{
 		Name:      "carrier",

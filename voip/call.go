@@ -70,6 +70,10 @@ func (c *callRun) run(ctx context.Context) sipsim.CallOutcome {
 	}
 	mc, _ := media.CodecByName(codec.name)
 	c.bridge.SetRemote(media.A, agent.answer.addr, mc, agent.answer.dtmfPT)
+	if out, ok := c.playPreroll(ctx, agent); !ok {
+		return out
+	}
+	// Asked for during a preroll, the ringback starts when it ends.
 	c.bridge.PlayRingback()
 
 	target, out := c.dialTarget(ctx, agent, codec)
@@ -90,6 +94,31 @@ func (c *callRun) run(ctx context.Context) sipsim.CallOutcome {
 	out = c.talk(ctx, agent, target)
 	out.RecordingSeconds = c.finishRecording(rec)
 	return out
+}
+
+// playPreroll starts the phone's preroll for the employee who just
+// answered. With WaitPrerollDial it returns once the preroll has played;
+// ok is false, with the outcome, when the employee hung up or the call was
+// cancelled meanwhile.
+func (c *callRun) playPreroll(ctx context.Context, agent *leg) (sipsim.CallOutcome, bool) {
+	if len(c.plan.Preroll) == 0 {
+		return sipsim.CallOutcome{}, true
+	}
+	played := c.bridge.PlayPrompt(c.plan.Preroll)
+	if !c.plan.WaitPrerollDial {
+		return sipsim.CallOutcome{}, true
+	}
+	out := sipsim.CallOutcome{Status: sipsim.CallCanceled, AgentLeg: sipsim.LegCompleted, AgentCode: 200, TargetLeg: sipsim.LegIdle}
+	select {
+	case <-played:
+		return sipsim.CallOutcome{}, true
+	case <-agent.done():
+		out.Reason = sipsim.ReasonAgentHungUpEarly
+	case <-ctx.Done():
+		agent.hangup()
+		out.Reason = cancelReason(ctx)
+	}
+	return out, false
 }
 
 // dialTarget INVITEs the target through the trunk, offering the codec the

@@ -131,7 +131,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bus := events.NewBus(256)
 	svc := calls.New(calls.Config{
 		Logger: log.With("component", "calls"), Now: now,
-		Phones: db, Registrations: db, Calls: db, Telephony: engine, Bus: bus, Recordings: recs,
+		Phones: db, Registrations: db, Calls: db, Telephony: engine, Bus: bus, Recordings: recs, AudioFiles: db,
 		AgentRingTimeout: c.agentRing, TargetRingTimeout: c.targetRing, MaxDuration: c.maxDuration,
 	})
 	if err := svc.Recover(ctx); err != nil {
