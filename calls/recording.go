@@ -32,6 +32,22 @@ func (s *Service) DeleteRecording(ctx context.Context, accountID int64, callID s
 	if !c.HasRecording || s.cfg.Recordings == nil {
 		return noRecording()
 	}
+	// A call that just ended here may still be storing recording.ready,
+	// which would write has_recording back over the deletion: let its
+	// recorder finish, then read the call again.
+	s.mu.Lock()
+	rc := s.running[callID]
+	s.mu.Unlock()
+	if rc != nil {
+		select {
+		case <-rc.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if c, err = s.cfg.Calls.Call(ctx, accountID, callID); err != nil {
+			return err
+		}
+	}
 	if err := s.cfg.Recordings.Delete(ctx, accountID, callID); err != nil && sipsim.ErrorCode(err) != sipsim.ENOTFOUND {
 		return err
 	}

@@ -100,3 +100,90 @@ func TestRecordedCallAnnouncesItsRecordingAndCanDeleteIt(t *testing.T) {
 		}
 	}
 }
+
+// holdingStore holds the write of recording.ready until released, so a
+// test can act between call.ended and recording.ready.
+type holdingStore struct {
+	sipsim.CallStore
+	reached, release chan struct{}
+}
+
+func (h *holdingStore) UpdateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent) error {
+	if ev != nil && ev.Type == sipsim.EventRecordingReady {
+		close(h.reached)
+		<-h.release
+	}
+	return h.CallStore.UpdateCall(ctx, c, ev)
+}
+
+// A recording deleted between call.ended and recording.ready stays
+// deleted: the late recording.ready must not bring it back.
+func TestRecordingDeletedAsTheCallEndsStaysDeleted(t *testing.T) {
+	tel := &scriptedTelephony{
+		steps: []sipsim.ProgressKind{sipsim.ProgressAgentDialing, sipsim.ProgressAgentAnswered,
+			sipsim.ProgressTargetDialing, sipsim.ProgressTargetAnswered},
+		outcome: sipsim.CallOutcome{Status: sipsim.CallCompleted, Reason: sipsim.ReasonAgentHangup, AgentLeg: sipsim.LegCompleted,
+			TargetLeg: sipsim.LegCompleted, AgentCode: 200, TargetCode: 200, RecordingSeconds: 1},
+		release: make(chan struct{}),
+	}
+	f := newFixture(t, tel)
+	f.register(t)
+	store := recordings.NewFS(t.TempDir())
+	held := &holdingStore{CallStore: f.db, reached: make(chan struct{}), release: make(chan struct{})}
+	svc := New(Config{Now: f.svc.cfg.Now, Phones: f.db, Registrations: f.db, Calls: held, Telephony: tel, Recordings: store})
+	t.Cleanup(func() { svc.Shutdown(context.Background()) })
+	c, err := svc.CreateCall(t.Context(), sipsim.CreateCallRequest{AccountID: sipsim.DefaultAccountID, PhoneID: f.phone.ID, TargetNumber: "+33698765432"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := store.Create(t.Context(), sipsim.DefaultAccountID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, "RIFF")
+	w.Close()
+	close(tel.release)
+	<-held.reached // call.ended is stored, recording.ready is not yet
+
+	deleted := make(chan error, 1)
+	go func() { deleted <- svc.DeleteRecording(t.Context(), sipsim.DefaultAccountID, c.ID) }()
+	// Give a careless delete the time to finish before recording.ready is
+	// written; a careful one waits for it.
+	select {
+	case err := <-deleted:
+		deleted <- err
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(held.release)
+	if err := <-deleted; err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, svc, c.ID, sipsim.EventRecordingReady)
+	got, err := f.db.Call(t.Context(), sipsim.DefaultAccountID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.HasRecording {
+		t.Error("the call has its recording again after it was deleted")
+	}
+	if _, err := store.Open(t.Context(), sipsim.DefaultAccountID, c.ID); sipsim.ErrorCode(err) != sipsim.ENOTFOUND {
+		t.Errorf("recording file after delete: %v, want ENOTFOUND", err)
+	}
+}
+
+// waitEvent polls until the call's timeline holds an event of type typ.
+func waitEvent(t *testing.T, svc *Service, callID, typ string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		evs, err := svc.CallEvents(t.Context(), sipsim.DefaultAccountID, callID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.Type == typ {
+				return
+			}
+		}
+	}
+	t.Fatalf("call %s never got %s", callID, typ)
+}
