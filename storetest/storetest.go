@@ -53,6 +53,7 @@ type Store interface {
 	sipsim.WebhookStore
 	sipsim.IdempotencyStore
 	sipsim.AudioFileStore
+	sipsim.AccountStore
 }
 
 // OtherAccountID is a second account every store under test has, so that
@@ -79,6 +80,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("Deliveries", func(t *testing.T) { testDeliveries(t, open) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })
 	t.Run("AudioFiles", func(t *testing.T) { testAudioFiles(t, open) })
+	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open) })
 }
 
 // env is one test's store and the clock it was opened with.
