@@ -22,11 +22,14 @@ const (
 	// of its own.
 	ScopeWebhooksRead  Scope = "webhooks.read"
 	ScopeWebhooksWrite Scope = "webhooks.write"
+	// ScopeAccountsAdmin manages tenants. Only tokens of the operator's
+	// account (DefaultAccountID) may carry it.
+	ScopeAccountsAdmin Scope = "accounts.admin"
 )
 
 // AllScopes lists every scope a token may carry.
 var AllScopes = []Scope{ScopePhonesRead, ScopePhonesWrite, ScopeCallsRead, ScopeCallsCreate, ScopeCallsWrite,
-	ScopeWebhooksRead, ScopeWebhooksWrite}
+	ScopeWebhooksRead, ScopeWebhooksWrite, ScopeAccountsAdmin}
 
 // Valid reports whether s is a known scope.
 func (s Scope) Valid() bool {

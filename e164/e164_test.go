@@ -63,3 +63,11 @@ func FuzzValid(f *testing.F) {
 		}
 	})
 }
+
+func TestKnownRegion(t *testing.T) {
+	for s, want := range map[string]bool{"FR": true, "DE": true, "US": true, "fr": false, "XX": false, "": false, "FRA": false} {
+		if got := KnownRegion(s); got != want {
+			t.Errorf("KnownRegion(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

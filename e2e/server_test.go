@@ -180,19 +180,27 @@ func (s *server) signal(sig syscall.Signal, grace time.Duration) {
 // and returns the secret (stdout's last line).
 func (s *server) createToken(scopes string) string {
 	s.t.Helper()
-	cmd := exec.Command(sipsimBin, "token", "create", "--scopes", scopes, "--name", "e2e", "--data-dir", s.DataDir)
+	return s.admin("token", "create", "--scopes", scopes, "--name", "e2e")
+}
+
+// admin runs a sipsim administration command on the server's data
+// directory and returns the last line it printed on stdout (the token,
+// the account id).
+func (s *server) admin(args ...string) string {
+	s.t.Helper()
+	cmd := exec.Command(sipsimBin, append(args, "--data-dir", s.DataDir)...)
 	cmd.Env = serverEnv()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		s.t.Fatalf("sipsim token create: %v\n%s", err, errb.String())
+		s.t.Fatalf("sipsim %s: %v\n%s", strings.Join(args, " "), err, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	secret := strings.TrimSpace(lines[len(lines)-1])
-	if secret == "" {
-		s.t.Fatalf("sipsim token create printed no token; stderr:\n%s", errb.String())
+	last := strings.TrimSpace(lines[len(lines)-1])
+	if last == "" {
+		s.t.Fatalf("sipsim %s printed nothing; stderr:\n%s", strings.Join(args, " "), errb.String())
 	}
-	return secret
+	return last
 }
 
 // lockedBuffer collects a process's output from several goroutines.

@@ -35,6 +35,7 @@ var testNow = time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC)
 type testAPI struct {
 	h        http.Handler
 	tokens   *fakeTokens
+	accounts *fakeAccounts
 	phones   *fakePhones
 	regs     *fakeRegistrations
 	calls    *fakeCalls
@@ -79,6 +80,7 @@ func newTestAPIWith(t testing.TB, tune func(*Config)) *testAPI {
 	now := func() time.Time { return testNow }
 	a := &testAPI{
 		tokens:   &fakeTokens{byHash: map[string]*sipsim.Token{}},
+		accounts: newFakeAccounts(now),
 		phones:   newFakePhones(now),
 		regs:     &fakeRegistrations{byPhone: map[int64][]*sipsim.Registration{}},
 		calls:    &fakeCalls{now: now, calls: map[string]*sipsim.Call{}, events: map[string][]*sipsim.CallEvent{}},
@@ -107,7 +109,7 @@ func newTestAPIWith(t testing.TB, tune func(*Config)) *testAPI {
 		Phones:           a.phones,
 		Registrations:    a.regs,
 		Calls:            a.calls,
-		Realm:            testRealm,
+		Accounts:         a.accounts,
 		Ready:            func() bool { return a.ready },
 		Tags:             a.tags,
 		Webhooks:         a.webhooks,

@@ -357,6 +357,10 @@ func TestOpenAPISchemasMatchResponses(t *testing.T) {
 		{"GET", "/api/v2/webhooks/1", "", 200, "Envelope", schemaRef("Webhook")},
 		{"GET", "/api/v2/webhooks/1/deliveries", "", 200, "Envelope", arrayOf("Delivery")},
 		{"DELETE", "/api/v2/webhooks/2", "", 200, "Envelope", schemaRef("Deleted")},
+		{"POST", "/api/v2/accounts", `{"name": "Acme", "sip_domain": "acme.example.com", "country": "FR"}`, 201, "Envelope", schemaRef("Account")},
+		{"GET", "/api/v2/accounts", "", 200, "Envelope", arrayOf("Account")},
+		{"GET", "/api/v2/accounts/2", "", 200, "Envelope", schemaRef("Account")},
+		{"PATCH", "/api/v2/accounts/2", `{"limits": {"daily_minutes": 5}}`, 200, "Envelope", schemaRef("Account")},
 		{"DELETE", "/api/v2/phones/102", "", 404, "Error", nil},
 		{"GET", "/healthz", "", 200, "Envelope", schemaRef("Health")},
 	}
@@ -436,6 +440,8 @@ func TestOpenAPIRequestSchemasMatchDecoders(t *testing.T) {
 		{"TagWrite", http.MethodPatch, "/api/v2/tags/4", http.StatusOK}, // the tag just created
 		{"CallTagRequest", http.MethodPost, "/api/v2/calls/call_done/tags", http.StatusOK},
 		{"WebhookCreate", http.MethodPost, "/api/v2/webhooks", http.StatusCreated},
+		{"AccountCreate", http.MethodPost, "/api/v2/accounts", http.StatusCreated},
+		{"AccountWrite", http.MethodPatch, "/api/v2/accounts/2", http.StatusOK},
 	}
 	for _, b := range bodies {
 		s := o.component("schemas", b.schema)

@@ -130,7 +130,11 @@ func decodeNewPhone(w http.ResponseWriter, r *http.Request, cfg Config) (*sipsim
 		return nil, badRequest(problems...)
 	}
 	if pw.password != nil {
-		setPassword(p, *pw.password, cfg.Realm)
+		realm, err := accountDomain(r.Context(), cfg, p.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		setPassword(p, *pw.password, realm)
 	}
 	p.Country = e164.Region(p.Number)
 	return p, nil
@@ -154,7 +158,12 @@ func handleUpdatePhone(cfg Config) http.Handler {
 			writeError(w, r, cfg, notFoundAs(err, phoneNotFound))
 			return
 		}
-		p, err := patchPhone(o, stored, cfg.Realm)
+		realm, err := accountDomain(r.Context(), cfg, stored.AccountID)
+		if err != nil {
+			writeError(w, r, cfg, err)
+			return
+		}
+		p, err := patchPhone(o, stored, realm)
 		if err == nil {
 			err = checkOutboundPhone(r.Context(), cfg, p)
 		}

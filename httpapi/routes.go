@@ -56,6 +56,11 @@ func routes() []route {
 		{http.MethodGet, "/api/v2/webhooks/{id}", sipsim.ScopeWebhooksRead, handleGetWebhook},
 		{http.MethodDelete, "/api/v2/webhooks/{id}", sipsim.ScopeWebhooksWrite, handleDeleteWebhook},
 		{http.MethodGet, "/api/v2/webhooks/{id}/deliveries", sipsim.ScopeWebhooksRead, handleListDeliveries},
+
+		{http.MethodGet, "/api/v2/accounts", sipsim.ScopeAccountsAdmin, handleListAccounts},
+		{http.MethodPost, "/api/v2/accounts", sipsim.ScopeAccountsAdmin, handleCreateAccount},
+		{http.MethodGet, "/api/v2/accounts/{id}", sipsim.ScopeAccountsAdmin, handleGetAccount},
+		{http.MethodPatch, "/api/v2/accounts/{id}", sipsim.ScopeAccountsAdmin, handleUpdateAccount},
 	}
 }
 

@@ -29,9 +29,10 @@ type Config struct {
 	Calls         sipsim.CallService
 	// Recordings serves the calls' recordings; nil answers 404.
 	Recordings sipsim.RecordingService
-	// Realm is the SIP digest realm: phones' HA1 values are computed for
-	// it, and it is the sip_domain the API shows.
-	Realm string
+	// Accounts gives each account's SIP domain: the digest realm phones'
+	// HA1 values are computed for, and the sip_domain the API shows. The
+	// admin API (scope accounts.admin) manages them.
+	Accounts sipsim.AccountStore
 	// Ready reports whether the node serves calls (HTTP and SIP both
 	// listening, not shutting down); /healthz answers 503 otherwise.
 	// Default: always ready.
@@ -70,9 +71,9 @@ func NewServer(cfg Config) http.Handler {
 }
 
 func (cfg Config) withDefaults() Config {
-	if cfg.Tokens == nil || cfg.Phones == nil || cfg.Registrations == nil || cfg.Calls == nil ||
+	if cfg.Tokens == nil || cfg.Accounts == nil || cfg.Phones == nil || cfg.Registrations == nil || cfg.Calls == nil ||
 		cfg.Tags == nil || cfg.Webhooks == nil || cfg.Idempotency == nil || cfg.Events == nil || cfg.Bus == nil || cfg.AudioFiles == nil {
-		panic("httpapi: Config needs Tokens, Phones, Registrations, Calls, Tags, Webhooks, Idempotency, Events, Bus and AudioFiles")
+		panic("httpapi: Config needs Tokens, Accounts, Phones, Registrations, Calls, Tags, Webhooks, Idempotency, Events, Bus and AudioFiles")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

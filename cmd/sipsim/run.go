@@ -25,6 +25,7 @@ const usage = `Usage: sipsim <command> [flags]
 
 Commands:
   serve          run the HTTP API, SIP registrar and call engine
+  account create create a tenant account and print its id on the last line
   token create   create an API token and print it on the last line
   call           place a click-to-call through the API, --follow its progress
   calls list     list calls through the API, newest first, with filters
@@ -42,9 +43,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, args[1:], getenv, stderr)
+	case "account":
+		if len(args) < 2 || args[1] != "create" {
+			fmt.Fprint(stderr, "Usage: sipsim account create --name NAME --sip-domain DOMAIN --country CC [--allowed-countries CC,CC] [--data-dir DIR | --db URL]\n")
+			return usageError{"unknown account command"}
+		}
+		return runAccountCreate(ctx, args[2:], getenv, stdout, stderr)
 	case "token":
 		if len(args) < 2 || args[1] != "create" {
-			fmt.Fprint(stderr, "Usage: sipsim token create --scopes SCOPES [--name NAME] [--data-dir DIR | --db URL]\n")
+			fmt.Fprint(stderr, "Usage: sipsim token create --scopes SCOPES [--account ID] [--name NAME] [--data-dir DIR | --db URL]\n")
 			return usageError{"unknown token command"}
 		}
 		return runTokenCreate(ctx, args[2:], getenv, stdout, stderr)

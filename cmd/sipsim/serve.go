@@ -153,7 +153,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	var stopping atomic.Bool
 	handler := httpapi.NewServer(httpapi.Config{
 		Logger: log.With("component", "http"), Now: now,
-		Tokens: db, Phones: db, Registrations: db, Calls: svc, Realm: realm,
+		Tokens: db, Accounts: db, Phones: db, Registrations: db, Calls: svc,
 		Tags: db, Webhooks: db, Idempotency: db, Events: db, Bus: bus, NewWebhookSecret: events.NewSecret,
 		AudioFiles: db, Recordings: svc,
 		Ready: func() bool { return !stopping.Load() && engine.Ready() },

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 	fs := newFlagSet("sipsim token create", stderr)
 	scopes := fs.String("scopes", "", "comma-separated scopes: "+scopeList())
 	name := fs.String("name", "", "a label to recognise the token by")
+	account := fs.Int64("account", sipsim.DefaultAccountID, "the account the token acts for (sipsim account create prints it)")
 	dataDir := fs.String("data-dir", "./sipsim-data", "data directory holding the SQLite database")
 	dbURL := fs.String("db", "", "database URL or SQLite path (default: sipsim.db in --data-dir)")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -39,14 +41,22 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 		fmt.Fprintf(stderr, "sipsim: --scopes is required (known: %s)\n", scopeList())
 		return usageError{"no scopes"}
 	}
+	if *account != sipsim.DefaultAccountID && slices.Contains(list, sipsim.ScopeAccountsAdmin) {
+		fmt.Fprintf(stderr, "sipsim: %s is for the operator account (%d) only\n", sipsim.ScopeAccountsAdmin, sipsim.DefaultAccountID)
+		return usageError{"admin scope on a tenant token"}
+	}
 	db, err := openStore(ctx, *dbURL, *dataDir, time.Now)
 	if err != nil {
 		fmt.Fprintln(stderr, "sipsim:", err)
 		return err
 	}
 	defer db.Close()
+	if _, err := db.Account(ctx, *account); err != nil {
+		fmt.Fprintf(stderr, "sipsim: account %d: %s\n", *account, sipsim.ErrorMessage(err))
+		return err
+	}
 	secret := sipsim.NewTokenSecret()
-	t := &sipsim.Token{AccountID: sipsim.DefaultAccountID, Name: *name, Scopes: list, Hash: sipsim.HashToken(secret), CreatedAt: time.Now().UTC()}
+	t := &sipsim.Token{AccountID: *account, Name: *name, Scopes: list, Hash: sipsim.HashToken(secret), CreatedAt: time.Now().UTC()}
 	if err := db.CreateToken(ctx, t); err != nil {
 		fmt.Fprintln(stderr, "sipsim:", err)
 		return err
