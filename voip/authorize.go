@@ -24,14 +24,20 @@ func (e *Engine) authorize(ctx context.Context, req *sip.Request, proxy bool) (*
 	}
 	cred, err := parseDigest(h.Value())
 	if err != nil {
+		// Garbage credentials count as a failure: no phone sends them.
+		e.log.Info("authentication failed", "method", req.Method, "source", req.Source(), "reason", err)
+		e.guard.authFailed(req.Source())
 		return nil, "", e.challenge(req, proxy, false)
 	}
 	phone, err := e.authenticate(ctx, req, cred)
 	switch {
 	case errors.Is(err, errDigestStale):
+		// Not counted: a phone with the right password meets this after
+		// every nonce lifetime.
 		return nil, "", e.challenge(req, proxy, true)
 	case errors.Is(err, errDigestMismatch), errors.Is(err, errDigestMalformed), errors.Is(err, errDigestReplay):
 		e.log.Info("authentication failed", "method", req.Method, "user", cred.username, "source", req.Source(), "reason", err)
+		e.guard.authFailed(req.Source())
 		return nil, "", e.challenge(req, proxy, false)
 	case err != nil:
 		e.log.Error("authentication: phone lookup", "err", err)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,35 @@ type Config struct {
 	// Recordings stores the recordings of calls planned with Record; nil
 	// records nothing.
 	Recordings sipsim.RecordingStore
+
+	// Password guessing: after AuthFailureLimit failed authentications
+	// (default 10) from one IP address within AuthFailureWindow (default 1
+	// minute), every request from that address is dropped unanswered for
+	// AuthBanDuration (default 10 minutes). Other addresses are unaffected.
+	// AuthTrackedSources (default 10,000) bounds how many addresses are
+	// remembered; when full, the least recently seen is forgotten.
+	AuthFailureLimit   int
+	AuthFailureWindow  time.Duration
+	AuthBanDuration    time.Duration
+	AuthTrackedSources int
+}
+
+// guardLimits are the ban thresholds, defaults filled in.
+func (c Config) guardLimits() guardLimits {
+	l := guardLimits{failures: 10, window: time.Minute, ban: 10 * time.Minute, sources: 10_000}
+	if c.AuthFailureLimit > 0 {
+		l.failures = c.AuthFailureLimit
+	}
+	if c.AuthFailureWindow > 0 {
+		l.window = c.AuthFailureWindow
+	}
+	if c.AuthBanDuration > 0 {
+		l.ban = c.AuthBanDuration
+	}
+	if c.AuthTrackedSources > 0 {
+		l.sources = c.AuthTrackedSources
+	}
+	return l
 }
 
 // Engine runs the SIP stack.
@@ -62,6 +92,11 @@ type Engine struct {
 	trunk  sip.Uri
 	digest *digestServer
 	tap    provisionalTap
+	guard  *sourceGuard // bans addresses that keep failing authentication
+	screen *screen      // drops requests from banned addresses and scanners
+
+	// trunkSources is where the carrier's requests come from.
+	trunkSources []netip.AddrPort
 
 	// Filled in by Listen.
 	port    int
@@ -81,8 +116,9 @@ type Engine struct {
 	uasTCP   *sipgo.DialogUA
 }
 
-// userAgentName is sent in User-Agent/Server headers. No version: a banner
-// only helps scanners pick exploits.
+// userAgentName is the only name sipgo may put in what we send (a From it
+// fills in). sipgo sends no Server or User-Agent header, and there is no
+// version anywhere: a banner only helps scanners pick exploits.
 const userAgentName = "SIPSIM"
 
 // New builds an engine; Listen starts it.
@@ -101,9 +137,12 @@ func New(cfg Config) (*Engine, error) {
 		if err := sip.ParseUri(cfg.Trunk, &e.trunk); err != nil {
 			return nil, fmt.Errorf("trunk URI %q: %w", cfg.Trunk, err)
 		}
+		e.trunkSources = trunkSources(e.trunk, cfg.Logger)
 	}
+	e.guard = newSourceGuard(cfg.Now, cfg.Logger, cfg.guardLimits())
+	e.screen = &screen{guard: e.guard, next: e.tap.filter}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(userAgentName), sipgo.WithUserAgentHostname(cfg.PublicAddr),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(e.tap.filter)))
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(e.screen.filter)))
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package voip
 import (
 	"context"
 	"errors"
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -19,8 +21,15 @@ func (e *Engine) SetHandsetRouter(r sipsim.HandsetRouter) { e.handsets = r }
 // handleInvite takes a call dialled on a registered phone: authenticate it
 // (407), let the use case record and route it, then run it with the handset
 // as the agent leg. sipgo gives each request its own goroutine, which this
-// call keeps until it ends.
+// call keeps until it ends. INVITEs from the carrier's address are not
+// handset calls (see fromTrunk).
 func (e *Engine) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if e.fromTrunk(req) {
+		// There is no inbound routing yet. The carrier cannot answer a
+		// challenge as a phone, so it gets a plain refusal, not a 407.
+		respond(tx, sip.NewResponseFromRequest(req, sip.StatusNotFound, "No Route", nil), e.log)
+		return
+	}
 	if e.handsets == nil {
 		respond(tx, sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil), e.log)
 		return
@@ -39,27 +48,36 @@ func (e *Engine) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	hc, err := e.handsets.StartHandsetCall(ctx, sipsim.HandsetDial{Phone: phone, Dialled: req.Recipient.User, Contact: contact})
 	cancel()
 	if err != nil {
-		code, reason := refusal(err)
-		e.log.Info("handset call refused", "phone_id", phone.ID, "dialled", req.Recipient.User, "code", code, "err", err)
-		respond(tx, sip.NewResponseFromRequest(req, code, reason, nil), e.log)
+		res := refusal(req, err)
+		e.log.Info("handset call refused", "phone_id", phone.ID, "dialled", req.Recipient.User, "code", res.StatusCode, "err", err)
+		respond(tx, res, e.log)
 		return
 	}
 	hc.Finish(e.runHandset(req, tx, hc, contact))
 }
 
-// refusal is the SIP answer to a handset call the use case refused.
-func refusal(err error) (int, string) {
+// refusal is the SIP answer to a handset call the use case refused. A
+// toll-fraud refusal is 403; a rate limit is 503 with Retry-After when the
+// wait is known (RFC 3261 21.5.4).
+func refusal(req *sip.Request, err error) *sip.Response {
+	code, reason := sip.StatusServiceUnavailable, "Service Unavailable"
 	switch sipsim.ErrorCode(err) {
 	case sipsim.EINVALID:
-		return sip.StatusAddressIncomplete, "Address Incomplete"
+		code, reason = sip.StatusAddressIncomplete, "Address Incomplete"
 	case sipsim.ENOTFOUND:
-		return sip.StatusNotFound, "Not Found"
+		code, reason = sip.StatusNotFound, "Not Found"
 	case sipsim.EUNPROCESSABLE:
-		return sip.StatusTemporarilyUnavailable, "Temporarily Unavailable"
+		code, reason = sip.StatusTemporarilyUnavailable, "Temporarily Unavailable"
 	case sipsim.ECONFLICT:
-		return sip.StatusBusyHere, "Busy Here"
+		code, reason = sip.StatusBusyHere, "Busy Here"
+	case sipsim.EFORBIDDEN:
+		code, reason = sip.StatusForbidden, "Forbidden"
 	}
-	return sip.StatusServiceUnavailable, "Service Unavailable"
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	if _, wait := sipsim.ErrorRateLimit(err); sipsim.ErrorCode(err) == sipsim.ERATELIMIT && wait > 0 {
+		res.AppendHeader(sip.NewHeader("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds())))))
+	}
+	return res
 }
 
 // inLeg is the handset's side of a call it dialled: a dialog we answer.

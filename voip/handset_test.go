@@ -3,6 +3,7 @@ package voip
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,13 +15,22 @@ import (
 // refusingRouter refuses every handset call with err and remembers what
 // was dialled.
 type refusingRouter struct {
+	mu     sync.Mutex // the engine calls in from its own goroutines
 	err    error
 	dialed chan sipsim.HandsetDial
 }
 
 func (r *refusingRouter) StartHandsetCall(_ context.Context, d sipsim.HandsetDial) (*sipsim.HandsetCall, error) {
 	r.dialed <- d
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	return nil, r.err
+}
+
+func (r *refusingRouter) refuseWith(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.err = err
 }
 
 // dialFrom sends an INVITE for number from the peer as phone 101 with
@@ -53,9 +63,8 @@ func dialFrom(t *testing.T, p *peer, te *testEngine, number, password string) in
 }
 
 func TestIntegrationHandsetCallsAreAuthenticatedAndRefusedClearly(t *testing.T) {
-	te := startEngine(t, "")
 	router := &refusingRouter{dialed: make(chan sipsim.HandsetDial, 10)}
-	te.e.SetHandsetRouter(router)
+	te := startEngineWith(t, nil, router) // the router is set before Listen, as SetHandsetRouter asks
 	phone := newPeer(t, answers)
 
 	// A wrong password is challenged again and never reaches the router:
@@ -78,8 +87,10 @@ func TestIntegrationHandsetCallsAreAuthenticatedAndRefusedClearly(t *testing.T) 
 		{sipsim.Errorf(sipsim.EINVALID, "not a number"), sip.StatusAddressIncomplete},
 		{sipsim.Errorf(sipsim.EUNPROCESSABLE, "nothing registered"), sip.StatusTemporarilyUnavailable},
 		{sipsim.Errorf(sipsim.EUNAVAILABLE, "shutting down"), sip.StatusServiceUnavailable},
+		{sipsim.Errorf(sipsim.EFORBIDDEN, "Calls to premium-rate numbers are not allowed"), sip.StatusForbidden},
+		{&sipsim.Error{Code: sipsim.ERATELIMIT, Message: "Too many calls", RetryAfter: 1500 * time.Millisecond}, sip.StatusServiceUnavailable},
 	} {
-		router.err = tc.err
+		router.refuseWith(tc.err)
 		if code := dialFrom(t, phone, te, "+33698765432", "secret-101"); code != tc.want {
 			t.Errorf("router says %v: handset got %d, want %d", tc.err, code, tc.want)
 		}
@@ -87,5 +98,18 @@ func TestIntegrationHandsetCallsAreAuthenticatedAndRefusedClearly(t *testing.T) 
 		if d.Phone == nil || d.Phone.ID != te.phone.ID || d.Dialled != "+33698765432" {
 			t.Errorf("router got %+v, want phone %d dialling +33698765432", d, te.phone.ID)
 		}
+	}
+}
+
+func TestRefusalSaysWhenToRetry(t *testing.T) {
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "+33698765432", Host: "127.0.0.1"})
+	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "101", Host: "127.0.0.1"}})
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "+33698765432", Host: "127.0.0.1"}})
+	res := refusal(req, &sipsim.Error{Code: sipsim.ERATELIMIT, Message: "Too many calls", RetryAfter: 1500 * time.Millisecond})
+	if h := res.GetHeader("Retry-After"); res.StatusCode != 503 || h == nil || h.Value() != "2" {
+		t.Errorf("rate limited: %d, Retry-After %v; want 503 and 2 (seconds, rounded up)", res.StatusCode, h)
+	}
+	if h := refusal(req, sipsim.Errorf(sipsim.ERATELIMIT, "Too many calls at once")).GetHeader("Retry-After"); h != nil {
+		t.Errorf("no known wait, yet Retry-After %s", h.Value())
 	}
 }
