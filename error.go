@@ -3,6 +3,7 @@ package sipsim
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each adapter maps them once: httpapi to HTTP statuses, voip to
@@ -32,6 +33,12 @@ type Error struct {
 	// CallID names the call an error is about, e.g. the call already in
 	// progress when a phone is busy; the API returns it as call_id.
 	CallID string
+	// Limit and RetryAfter describe the limit an ERATELIMIT error ran
+	// into, for the API's Retry-After and X-RateLimit-* headers: how many
+	// requests it allows, and how long until one more is (0 when that
+	// cannot be known, e.g. until one of the calls in progress ends).
+	Limit      int
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -85,4 +92,14 @@ func ErrorCallID(err error) string {
 		return e.CallID
 	}
 	return ""
+}
+
+// ErrorRateLimit returns the limit and retry delay carried by err, zero if
+// none.
+func ErrorRateLimit(err error) (limit int, retryAfter time.Duration) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Limit, e.RetryAfter
+	}
+	return 0, 0
 }

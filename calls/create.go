@@ -10,13 +10,40 @@ import (
 
 // CreateCall implements sipsim.CallService. Checks run from the cheapest
 // and most basic to the ones that need the phone system, so the error a
-// user sees is the first thing they must fix.
+// user sees is the first thing they must fix, and all of them before
+// anything rings:
+//
+//  1. 400 phone_id not a positive integer
+//  2. 400 target_number missing or not E.164
+//  3. 403 target country not in the account's allowed countries
+//  4. 403 target number of a high-risk type (premium rate...)
+//  5. 404 phone not found
+//  6. 422 phone not active
+//  7. 422 phone not reachable (nothing registered, no forwarding)
+//  8. 403 the phone forwards to a number that fails 3 or 4
+//  9. 503 the server is shutting down
+//  10. 409 double click (same phone and target within the window)
+//  11. 403 the account's daily minutes are used up
+//  12. 409 the phone is on a call (the store's unique index)
+//  13. 429 the account has too many calls at once
+//  14. 429 too many calls with this token in the last minute
+//  15. 429 too many calls from this phone in the last minute
+//
+// 12 to 15 are decided by the store in the insert's transaction (see
+// policy.go).
 func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) (*sipsim.Call, error) {
 	if req.PhoneID <= 0 {
 		return nil, sipsim.Errorf(sipsim.EINVALID, "phone_id must be a positive integer")
 	}
 	if !e164.Valid(req.TargetNumber) {
 		return nil, s.invalidTarget(ctx, req)
+	}
+	limits, err := s.accountLimits(ctx, req.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDestination(limits, req.TargetNumber); err != nil {
+		return nil, err
 	}
 	phone, err := s.cfg.Phones.Phone(ctx, req.AccountID, req.PhoneID)
 	if err != nil {
@@ -34,6 +61,9 @@ func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) 
 	if len(contacts) == 0 && forwardTo == "" {
 		return nil, sipsim.Errorf(sipsim.EUNPROCESSABLE, "Phone %d is not reachable: no SIP device is registered for internal number %d", phone.ID, phone.InternalNumber)
 	}
+	if err := checkForwarding(limits, phone, forwardTo); err != nil {
+		return nil, err
+	}
 
 	s.mu.Lock()
 	draining := s.draining
@@ -44,11 +74,16 @@ func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) 
 	if err := s.doubleClick(ctx, req, phone, now); err != nil {
 		return nil, err
 	}
+	talkLeft, err := s.talkTimeLeft(ctx, req.AccountID, limits, now)
+	if err != nil {
+		return nil, err
+	}
 
 	c := &sipsim.Call{
 		ID:           s.cfg.NewCallID(),
 		AccountID:    req.AccountID,
 		PhoneID:      phone.ID,
+		TokenID:      req.TokenID,
 		TargetNumber: req.TargetNumber,
 		CallerID:     s.callerID(ctx, phone),
 		Direction:    "outbound",
@@ -62,7 +97,9 @@ func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) 
 	ev := &sipsim.CallEvent{AccountID: c.AccountID, CallID: c.ID, Type: sipsim.EventCallCreated, Status: c.Status, At: now, Call: snapshot(c)}
 	// The store's partial unique index is what enforces one active call
 	// per phone: it returns ECONFLICT to all but one concurrent request.
-	if err := s.cfg.Calls.CreateCall(ctx, c, ev); err != nil {
+	// Only then does it count the limits, so a busy phone is a 409 however
+	// many requests came.
+	if err := s.cfg.Calls.CreateCall(ctx, c, ev, limits.CallLimits()); err != nil {
 		if sipsim.ErrorCode(err) == sipsim.ECONFLICT {
 			return nil, s.busy(ctx, phone, err)
 		}
@@ -79,7 +116,7 @@ func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) 
 		AutoAnswer:        req.AutoAnswer,
 		AgentRingTimeout:  s.cfg.AgentRingTimeout,
 		TargetRingTimeout: s.cfg.TargetRingTimeout,
-		MaxDuration:       s.cfg.MaxDuration,
+		MaxDuration:       s.maxDuration(talkLeft),
 		ForwardTo:         forwardTo,
 		ForwardAfter:      forwardAfter,
 	}

@@ -32,6 +32,10 @@ func (s *Service) StartHandsetCall(ctx context.Context, d sipsim.HandsetDial) (*
 		UpdatedAt: now,
 	}
 	plan := sipsim.CallPlan{CallID: c.ID, Phone: phone, TargetRingTimeout: s.cfg.TargetRingTimeout, MaxDuration: s.cfg.MaxDuration}
+	limits, err := s.accountLimits(ctx, phone.AccountID)
+	if err != nil {
+		return nil, err
+	}
 
 	dialled := strings.TrimSpace(d.Dialled)
 	if strings.HasPrefix(dialled, "00") {
@@ -39,6 +43,10 @@ func (s *Service) StartHandsetCall(ctx context.Context, d sipsim.HandsetDial) (*
 	}
 	switch ext, err := strconv.Atoi(dialled); {
 	case e164.Valid(dialled):
+		// Through the trunk: the same toll-fraud policy as click-to-call.
+		if err := checkDestination(limits, dialled); err != nil {
+			return nil, err
+		}
 		c.Direction, c.TargetNumber, c.CallerID = sipsim.DirectionOutbound, dialled, s.callerID(ctx, phone)
 		plan.Record = phone.RecordSetting.RecordOutboundCall
 	case err == nil && !strings.HasPrefix(dialled, "+") && len(dialled) == 3:
@@ -60,8 +68,15 @@ func (s *Service) StartHandsetCall(ctx context.Context, d sipsim.HandsetDial) (*
 	if draining {
 		return nil, sipsim.Errorf(sipsim.EUNAVAILABLE, "The server is shutting down")
 	}
+	if c.Direction == sipsim.DirectionOutbound {
+		left, err := s.talkTimeLeft(ctx, c.AccountID, limits, now)
+		if err != nil {
+			return nil, err
+		}
+		plan.MaxDuration = s.maxDuration(left)
+	}
 	ev := &sipsim.CallEvent{AccountID: c.AccountID, CallID: c.ID, Type: sipsim.EventCallCreated, Status: c.Status, At: now, Call: snapshot(c)}
-	if err := s.cfg.Calls.CreateCall(ctx, c, ev); err != nil {
+	if err := s.cfg.Calls.CreateCall(ctx, c, ev, limits.CallLimits()); err != nil {
 		if sipsim.ErrorCode(err) == sipsim.ECONFLICT {
 			return nil, s.busy(ctx, phone, err)
 		}

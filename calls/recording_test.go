@@ -26,8 +26,8 @@ func TestRecordedCallAnnouncesItsRecordingAndCanDeleteIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := recordings.NewFS(t.TempDir())
-	svc := New(Config{Now: f.svc.cfg.Now, Phones: f.db, Registrations: f.db, Calls: f.db, Telephony: tel, Recordings: store})
-	t.Cleanup(func() { svc.Shutdown(context.Background()) })
+	svc := New(Config{Now: f.svc.cfg.Now, Phones: f.db, Registrations: f.db, Calls: f.db, Accounts: f.db, Telephony: tel, Recordings: store})
+	t.Cleanup(func() { svc.Shutdown(stopNow()) })
 
 	c, err := svc.CreateCall(t.Context(), sipsim.CreateCallRequest{AccountID: sipsim.DefaultAccountID, PhoneID: f.phone.ID, TargetNumber: "+33698765432"})
 	if err != nil {
@@ -130,8 +130,8 @@ func TestRecordingDeletedAsTheCallEndsStaysDeleted(t *testing.T) {
 	f.register(t)
 	store := recordings.NewFS(t.TempDir())
 	held := &holdingStore{CallStore: f.db, reached: make(chan struct{}), release: make(chan struct{})}
-	svc := New(Config{Now: f.svc.cfg.Now, Phones: f.db, Registrations: f.db, Calls: held, Telephony: tel, Recordings: store})
-	t.Cleanup(func() { svc.Shutdown(context.Background()) })
+	svc := New(Config{Now: f.svc.cfg.Now, Phones: f.db, Registrations: f.db, Calls: held, Accounts: f.db, Telephony: tel, Recordings: store})
+	t.Cleanup(func() { svc.Shutdown(stopNow()) })
 	c, err := svc.CreateCall(t.Context(), sipsim.CreateCallRequest{AccountID: sipsim.DefaultAccountID, PhoneID: f.phone.ID, TargetNumber: "+33698765432"})
 	if err != nil {
 		t.Fatal(err)

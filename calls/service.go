@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -24,6 +25,9 @@ type Config struct {
 	Registrations sipsim.RegistrationStore
 	Calls         sipsim.CallStore
 	Telephony     sipsim.Telephony
+	// Accounts gives each call its account's limits (see policy.go). It is
+	// required: without it nothing would bound what a call may cost.
+	Accounts sipsim.AccountStore
 	// Bus receives every event once stored (live streams); nil for none.
 	Bus sipsim.EventBus
 	// Recordings holds the calls' recordings; nil when none are kept.
@@ -62,8 +66,12 @@ type runningCall struct {
 
 var _ sipsim.CallService = (*Service)(nil)
 
-// New returns a service; call Recover before accepting calls.
+// New returns a service; call Recover before accepting calls. It panics
+// without cfg.Accounts.
 func New(cfg Config) *Service {
+	if cfg.Accounts == nil {
+		panic("calls: Config.Accounts is required: the toll-fraud limits come from the account")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -140,13 +148,20 @@ func endLeg(l *sipsim.Leg, status sipsim.LegStatus, now time.Time) {
 	}
 }
 
-// Shutdown stops accepting calls, hangs up the running ones with reason
-// server_shutdown and waits for them to be stored, or for ctx.
+// hangupGrace is how long Shutdown waits, once it has hung up the calls
+// left at the end of the drain, for their final records to be stored: a
+// BYE to each leg may take its full 5 s timeout.
+const hangupGrace = 15 * time.Second
+
+// Shutdown stops accepting calls and lets the running ones go on until they
+// end or ctx is done (the drain timeout); then it hangs up those left, with
+// reason server_shutdown (BYE or CANCEL on each leg), and waits up to
+// hangupGrace for them to be stored. It returns an error when calls were
+// cut or were still unstored.
 func (s *Service) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.draining = true
 	s.mu.Unlock()
-	s.cancel(sipsim.ReasonServerShutdown)
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
@@ -156,7 +171,17 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+	}
+	s.mu.Lock()
+	cut := len(s.running)
+	s.mu.Unlock()
+	s.log.Warn("drain timeout: hanging up the calls still running", "calls", cut)
+	s.cancel(sipsim.ReasonServerShutdown)
+	select {
+	case <-done:
+		return fmt.Errorf("%d calls hung up at the drain timeout", cut)
+	case <-time.After(hangupGrace):
+		return fmt.Errorf("%d calls hung up at the drain timeout, some not stored: %w", cut, ctx.Err())
 	}
 }
 

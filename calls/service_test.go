@@ -48,14 +48,33 @@ type fixture struct {
 	svc   *Service
 	tel   *scriptedTelephony
 	phone *sipsim.Phone
-	now   time.Time
+	now   time.Time  // when the fixture was made
+	clock *testClock // the service's and the store's clock, still at now until moved
+}
+
+// testClock is a clock that moves only when told to.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 func newFixture(t *testing.T, tel *scriptedTelephony) *fixture {
 	t.Helper()
 	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "t.db"), clock)
+	clock := &testClock{t: now}
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "t.db"), clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,9 +83,9 @@ func newFixture(t *testing.T, tel *scriptedTelephony) *fixture {
 	if err := db.CreatePhone(t.Context(), p); err != nil {
 		t.Fatal(err)
 	}
-	svc := New(Config{Now: clock, Phones: db, Registrations: db, Calls: db, Telephony: tel, AudioFiles: db})
-	t.Cleanup(func() { svc.Shutdown(context.Background()) })
-	return &fixture{db: db, svc: svc, tel: tel, phone: p, now: now}
+	svc := New(Config{Now: clock.Now, Phones: db, Registrations: db, Calls: db, Accounts: db, Telephony: tel, AudioFiles: db})
+	t.Cleanup(func() { svc.Shutdown(stopNow()) })
+	return &fixture{db: db, svc: svc, tel: tel, phone: p, now: now, clock: clock}
 }
 
 func (f *fixture) register(t *testing.T) {
@@ -192,7 +211,45 @@ func TestCallRecordsEveryStep(t *testing.T) {
 	}
 }
 
-func TestShutdownHangsUpAndRefusesNewCalls(t *testing.T) {
+// stopNow is a drain that is already over: Shutdown hangs up at once.
+func stopNow() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+func TestShutdownLetsCallsEndWithinTheDrain(t *testing.T) {
+	tel := &scriptedTelephony{steps: []sipsim.ProgressKind{sipsim.ProgressAgentDialing}, release: make(chan struct{}),
+		outcome: sipsim.CallOutcome{Status: sipsim.CallCompleted, Reason: sipsim.ReasonTargetHangup, AgentLeg: sipsim.LegCompleted, TargetLeg: sipsim.LegCompleted}}
+	f := newFixture(t, tel)
+	f.register(t)
+	c, err := f.svc.CreateCall(t.Context(), sipsim.CreateCallRequest{AccountID: sipsim.DefaultAccountID, PhoneID: f.phone.ID, TargetNumber: "+33698765432"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- f.svc.Shutdown(context.Background()) }()
+	// Draining: new calls are refused while the running one goes on.
+	waitUntilDraining(t, f.svc)
+	_, err = f.svc.CreateCall(t.Context(), sipsim.CreateCallRequest{AccountID: sipsim.DefaultAccountID, PhoneID: f.phone.ID, TargetNumber: "+33698765434"})
+	if sipsim.ErrorCode(err) != sipsim.EUNAVAILABLE {
+		t.Fatalf("call during the drain: %v, want EUNAVAILABLE", err)
+	}
+	select {
+	case err := <-stopped:
+		t.Fatalf("Shutdown returned (%v) while a call was running", err)
+	default:
+	}
+	close(tel.release) // the call ends by itself
+	if err := <-stopped; err != nil {
+		t.Fatalf("Shutdown after every call ended: %v", err)
+	}
+	if got := waitFinal(t, f.db, c.ID); got.EndedReason != sipsim.ReasonTargetHangup {
+		t.Errorf("call ended %s/%s, want its own end (target_hangup), not a shutdown", got.Status, got.EndedReason)
+	}
+}
+
+func TestShutdownHangsUpWhatTheDrainLeft(t *testing.T) {
 	tel := &scriptedTelephony{steps: []sipsim.ProgressKind{sipsim.ProgressAgentDialing}, release: make(chan struct{})}
 	f := newFixture(t, tel)
 	f.register(t)
@@ -200,8 +257,8 @@ func TestShutdownHangsUpAndRefusesNewCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.Shutdown(t.Context()); err != nil {
-		t.Fatal(err)
+	if err := f.svc.Shutdown(stopNow()); err == nil {
+		t.Error("Shutdown cut a call and did not say so")
 	}
 	got, err := f.db.Call(t.Context(), sipsim.DefaultAccountID, c.ID)
 	if err != nil {
@@ -210,10 +267,20 @@ func TestShutdownHangsUpAndRefusesNewCalls(t *testing.T) {
 	if got.EndedReason != sipsim.ReasonServerShutdown || !got.Status.Final() {
 		t.Fatalf("after shutdown: %s/%s", got.Status, got.EndedReason)
 	}
-	_, err = f.svc.CreateCall(t.Context(), sipsim.CreateCallRequest{AccountID: sipsim.DefaultAccountID, PhoneID: f.phone.ID, TargetNumber: "+33698765434"})
-	if sipsim.ErrorCode(err) != sipsim.EUNAVAILABLE {
-		t.Fatalf("call during shutdown: %v", err)
+}
+
+// waitUntilDraining polls until the service refuses new calls.
+func waitUntilDraining(t *testing.T, s *Service) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		s.mu.Lock()
+		d := s.draining
+		s.mu.Unlock()
+		if d {
+			return
+		}
 	}
+	t.Fatal("the service never started draining")
 }
 
 func TestRecoverClosesCallsLeftActive(t *testing.T) {
@@ -221,7 +288,7 @@ func TestRecoverClosesCallsLeftActive(t *testing.T) {
 	started := f.now
 	left := &sipsim.Call{ID: "call_left", AccountID: sipsim.DefaultAccountID, PhoneID: f.phone.ID, TargetNumber: "+33698765432",
 		Status: sipsim.CallInProgress, AgentLeg: sipsim.Leg{Status: sipsim.LegAnswered, StartedAt: &started}, TargetLeg: sipsim.Leg{Status: sipsim.LegRinging}}
-	if err := f.db.CreateCall(t.Context(), left, &sipsim.CallEvent{AccountID: sipsim.DefaultAccountID, CallID: "call_left", Type: sipsim.EventCallCreated, Status: sipsim.CallInitiating, At: started}); err != nil {
+	if err := f.db.CreateCall(t.Context(), left, &sipsim.CallEvent{AccountID: sipsim.DefaultAccountID, CallID: "call_left", Type: sipsim.EventCallCreated, Status: sipsim.CallInitiating, At: started}, sipsim.CallLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.svc.Recover(t.Context()); err != nil {

@@ -88,7 +88,7 @@ func (e *env) placeCall() []int64 {
 	}
 	var ids []int64
 	first := event(sipsim.EventCallCreated)
-	must(e.t, e.db.CreateCall(ctx, c, first))
+	must(e.t, e.db.CreateCall(ctx, c, first, sipsim.CallLimits{}))
 	e.bus.Publish(first)
 	ids = append(ids, first.ID)
 

@@ -52,7 +52,7 @@ func BenchmarkCreateCall(b *testing.B) {
 		i++
 		c := &sipsim.Call{ID: fmt.Sprintf("call_%d", i), AccountID: sipsim.DefaultAccountID, PhoneID: p.ID,
 			TargetNumber: "+33698765432", Status: sipsim.CallInitiating}
-		if err := db.CreateCall(ctx, c, &sipsim.CallEvent{Type: sipsim.EventCallCreated}); err != nil {
+		if err := db.CreateCall(ctx, c, &sipsim.CallEvent{Type: sipsim.EventCallCreated}, sipsim.CallLimits{}); err != nil {
 			b.Fatal(err)
 		}
 		c.Status, c.EndedAt = sipsim.CallCompleted, ptrTime(fixedClock()())
@@ -77,7 +77,7 @@ func BenchmarkCallsPage(b *testing.B) {
 	for i := range 2000 {
 		c := &sipsim.Call{ID: fmt.Sprintf("call_%04d", i), AccountID: sipsim.DefaultAccountID, PhoneID: int64(1 + i%10),
 			TargetNumber: "+33698765432", Status: sipsim.CallCompleted}
-		if err := db.CreateCall(ctx, c, &sipsim.CallEvent{Type: sipsim.EventCallCreated}); err != nil {
+		if err := db.CreateCall(ctx, c, &sipsim.CallEvent{Type: sipsim.EventCallCreated}, sipsim.CallLimits{}); err != nil {
 			b.Fatal(err)
 		}
 		if i%10 == 0 {

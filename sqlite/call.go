@@ -32,7 +32,7 @@ var callColumns = []string{
 	"target_status", "target_sip_code", "target_contact",
 	"target_started_at", "target_ringing_at", "target_answered_at", "target_ended_at",
 	"target_forwarded_to", "target_answered_by",
-	"has_recording", "recording_duration",
+	"has_recording", "recording_duration", "token_id",
 }
 
 var callSelect = "SELECT id, account_id, " + strings.Join(callColumns, ", ") + " FROM calls "
@@ -48,7 +48,7 @@ func callArgs(c *sipsim.Call) []any {
 		encodeTime(c.CreatedAt), encodeTime(c.UpdatedAt), encodeTimePtr(c.AnsweredAt), encodeTimePtr(c.EndedAt)}
 	args = append(args, legArgs(&c.AgentLeg)...)
 	args = append(args, legArgs(&c.TargetLeg)...)
-	return append(args, c.HasRecording, c.RecordingDuration)
+	return append(args, c.HasRecording, c.RecordingDuration, c.TokenID)
 }
 
 // normalizeCall sets every time of c to the value the store keeps, so that
@@ -81,7 +81,7 @@ func scanCall(row scanner) (*sipsim.Call, error) {
 		&targetSt, &t.SIPCode, &t.Contact,
 		nullTimeCol{&t.StartedAt}, nullTimeCol{&t.RingingAt}, nullTimeCol{&t.AnsweredAt}, nullTimeCol{&t.EndedAt},
 		&t.ForwardedTo, &t.AnsweredBy,
-		&c.HasRecording, &c.RecordingDuration,
+		&c.HasRecording, &c.RecordingDuration, &c.TokenID,
 	)
 	if err != nil {
 		return nil, err
@@ -94,6 +94,9 @@ func scanCall(row scanner) (*sipsim.Call, error) {
 // callError turns a constraint violation of a call write into the
 // user-facing error, and wraps anything else.
 func callError(op string, err error) error {
+	if code := sipsim.ErrorCode(err); code != sipsim.EINTERNAL {
+		return err // already what the user is to see (a limit reached)
+	}
 	switch {
 	case violatesUnique(err, "calls.phone_id"):
 		return sipsim.Errorf(sipsim.ECONFLICT, "Phone is currently on another call")
@@ -111,8 +114,11 @@ func errCallNotFound() error { return sipsim.Errorf(sipsim.ENOTFOUND, "Call not 
 // and c.UpdatedAt from the store's clock, and ev's ID and Call (see
 // insertEvent). A new call has no tags: c.Tags is cleared. The partial
 // unique index calls_one_active_per_phone turns a second active call for a
-// phone into ECONFLICT.
-func (db *DB) CreateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent) error {
+// phone into ECONFLICT; then limits are counted in the same transaction,
+// the new row included, which rolls back on ERATELIMIT. The transaction
+// holds SQLite's write lock from its first statement (BEGIN IMMEDIATE), so
+// no other insert can slip in between the count and the commit.
+func (db *DB) CreateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent, limits sipsim.CallLimits) error {
 	now := db.stamp()
 	c.CreatedAt, c.UpdatedAt, c.Tags = now, now, nil
 	normalizeCall(c)
@@ -121,6 +127,9 @@ func (db *DB) CreateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 	args := append([]any{c.ID, c.AccountID}, callArgs(c)...)
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return err
+		}
+		if err := checkCallLimits(ctx, tx, c, limits, now); err != nil {
 			return err
 		}
 		return insertEvent(ctx, tx, c, ev, now)

@@ -110,7 +110,7 @@ func TestReopen(t *testing.T) {
 	}
 	c := &sipsim.Call{ID: "call_1", AccountID: sipsim.DefaultAccountID, PhoneID: p.ID,
 		TargetNumber: "+33698765432", Status: sipsim.CallRingingAgent}
-	if err := db.CreateCall(ctx, c, &sipsim.CallEvent{Type: sipsim.EventCallCreated}); err != nil {
+	if err := db.CreateCall(ctx, c, &sipsim.CallEvent{Type: sipsim.EventCallCreated}, sipsim.CallLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	before := appliedMigrations(t, db)
@@ -282,14 +282,14 @@ func TestConstraintErrors(t *testing.T) {
 	}
 
 	c := &sipsim.Call{ID: "call_dup", AccountID: sipsim.DefaultAccountID, PhoneID: 1, Status: sipsim.CallCompleted}
-	if err := db.CreateCall(ctx, c, nil); err != nil {
+	if err := db.CreateCall(ctx, c, nil, sipsim.CallLimits{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateCall(ctx, c, nil); sipsim.ErrorCode(err) != sipsim.ECONFLICT {
+	if err := db.CreateCall(ctx, c, nil, sipsim.CallLimits{}); sipsim.ErrorCode(err) != sipsim.ECONFLICT {
 		t.Fatalf("duplicate call id: err = %v, want ECONFLICT", err)
 	}
 	bad := &sipsim.Call{ID: "call_bad", AccountID: sipsim.DefaultAccountID, PhoneID: 1, Status: "ringing"}
-	if err := db.CreateCall(ctx, bad, nil); sipsim.ErrorCode(err) != sipsim.EINVALID {
+	if err := db.CreateCall(ctx, bad, nil, sipsim.CallLimits{}); sipsim.ErrorCode(err) != sipsim.EINVALID {
 		t.Fatalf("unknown call status: err = %v, want EINVALID", err)
 	}
 }

@@ -34,7 +34,7 @@ func testCreateCallRoundTrip(t *testing.T, open OpenFunc) {
 	p := phoneOnEnv(t, e, 1)
 	c := newCall("call_roundtrip", p.ID)
 	ev := event(c, sipsim.EventCallCreated, e.clock.Now())
-	must(t, e.s.CreateCall(e.ctx, c, ev))
+	must(t, e.s.CreateCall(e.ctx, c, ev, sipsim.CallLimits{}))
 
 	now := e.clock.Now()
 	if !c.CreatedAt.Equal(now) || !c.UpdatedAt.Equal(now) {
@@ -55,7 +55,7 @@ func testCallNotFound(t *testing.T, open OpenFunc) {
 	e := newEnv(t, open)
 	p := phoneOnEnv(t, e, 1)
 	c := newCall("call_known", p.ID)
-	must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now())))
+	must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now()), sipsim.CallLimits{}))
 
 	for _, tt := range []struct {
 		name    string
@@ -85,7 +85,7 @@ func testOneActiveCallPerPhone(t *testing.T, open OpenFunc) {
 			e := newEnv(t, open)
 			p, other := phoneOnEnv(t, e, 1), phoneOnEnv(t, e, 2)
 			c := newCall("call_first", p.ID)
-			must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now())))
+			must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now()), sipsim.CallLimits{}))
 			if status != c.Status {
 				c.Status = status
 				must(t, e.s.UpdateCall(e.ctx, c, nil))
@@ -93,7 +93,7 @@ func testOneActiveCallPerPhone(t *testing.T, open OpenFunc) {
 
 			second := newCall("call_second", p.ID)
 			ev := event(second, sipsim.EventCallCreated, e.clock.Now())
-			wantCode(t, e.s.CreateCall(e.ctx, second, ev), sipsim.ECONFLICT, "Phone is currently on another call")
+			wantCode(t, e.s.CreateCall(e.ctx, second, ev, sipsim.CallLimits{}), sipsim.ECONFLICT, "Phone is currently on another call")
 			_, err := e.s.Call(e.ctx, sipsim.DefaultAccountID, second.ID)
 			wantCode(t, err, sipsim.ENOTFOUND, "")
 			events, err := e.s.CallEvents(e.ctx, sipsim.DefaultAccountID, second.ID)
@@ -103,7 +103,7 @@ func testOneActiveCallPerPhone(t *testing.T, open OpenFunc) {
 			}
 
 			third := newCall("call_other_phone", other.ID)
-			must(t, e.s.CreateCall(e.ctx, third, event(third, sipsim.EventCallCreated, e.clock.Now())))
+			must(t, e.s.CreateCall(e.ctx, third, event(third, sipsim.EventCallCreated, e.clock.Now()), sipsim.CallLimits{}))
 		})
 	}
 }
@@ -125,7 +125,7 @@ func testFinalStatusFreesPhone(t *testing.T, open OpenFunc) {
 	}
 	for i, f := range finals {
 		c := newCall(fmt.Sprintf("call_%d", i), p.ID)
-		must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now())))
+		must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now()), sipsim.CallLimits{}))
 		finish(c, f.status, f.reason, e.clock.Advance(time.Second))
 		must(t, e.s.UpdateCall(e.ctx, c, event(c, sipsim.EventCallEnded, e.clock.Now())))
 		got, err := e.s.Call(e.ctx, sipsim.DefaultAccountID, c.ID)
@@ -133,7 +133,7 @@ func testFinalStatusFreesPhone(t *testing.T, open OpenFunc) {
 		wantEqual(t, string(f.status)+" call", got, c)
 	}
 	c := newCall("call_last", p.ID)
-	must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now())))
+	must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now()), sipsim.CallLimits{}))
 }
 
 // testConcurrentCreateCall is the rule that matters in production: many
@@ -153,7 +153,7 @@ func testConcurrentCreateCall(t *testing.T, open OpenFunc) {
 		wg.Go(func() {
 			<-start
 			c := calls[i]
-			errs[i] = e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now()))
+			errs[i] = e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now()), sipsim.CallLimits{})
 		})
 	}
 	close(start)
@@ -185,7 +185,7 @@ func testConcurrentCreateCall(t *testing.T, open OpenFunc) {
 	finish(winner, sipsim.CallCompleted, sipsim.ReasonAgentHangup, e.clock.Advance(time.Minute))
 	must(t, e.s.UpdateCall(e.ctx, winner, event(winner, sipsim.EventCallEnded, e.clock.Now())))
 	next := newCall("call_after", p.ID)
-	must(t, e.s.CreateCall(e.ctx, next, event(next, sipsim.EventCallCreated, e.clock.Now())))
+	must(t, e.s.CreateCall(e.ctx, next, event(next, sipsim.EventCallCreated, e.clock.Now()), sipsim.CallLimits{}))
 }
 
 // testUpdateCall walks a call through a full answered life, saving every
@@ -196,7 +196,7 @@ func testUpdateCall(t *testing.T, open OpenFunc) {
 	c := newCall("call_life", p.ID)
 	var want []*sipsim.CallEvent
 	ev := event(c, sipsim.EventCallCreated, e.clock.Now())
-	must(t, e.s.CreateCall(e.ctx, c, ev))
+	must(t, e.s.CreateCall(e.ctx, c, ev, sipsim.CallLimits{}))
 	created := c.CreatedAt
 	want = append(want, ev)
 
@@ -269,7 +269,7 @@ func testUpdateCallNotFound(t *testing.T, open OpenFunc) {
 	e := newEnv(t, open)
 	p := phoneOnEnv(t, e, 1)
 	c := newCall("call_known", p.ID)
-	must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now())))
+	must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now()), sipsim.CallLimits{}))
 	stored := *c
 
 	for _, tt := range []struct {
@@ -307,7 +307,7 @@ func testEventIDsGrow(t *testing.T, open OpenFunc) {
 		t.Helper()
 		ev := event(c, typ, e.clock.Advance(time.Millisecond))
 		if create {
-			must(t, e.s.CreateCall(e.ctx, c, ev))
+			must(t, e.s.CreateCall(e.ctx, c, ev, sipsim.CallLimits{}))
 		} else {
 			must(t, e.s.UpdateCall(e.ctx, c, ev))
 		}
@@ -350,7 +350,7 @@ func testActiveCalls(t *testing.T, open OpenFunc) {
 	} {
 		p := phoneOnEnv(t, e, i+1)
 		c := newCall(fmt.Sprintf("call_%d", i), p.ID)
-		must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now())))
+		must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now()), sipsim.CallLimits{}))
 		if status != c.Status {
 			c.Status = status
 			if status.Final() {

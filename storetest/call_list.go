@@ -30,7 +30,7 @@ func (e *env) storeCall(t *testing.T, id string, account, phoneID int64, target 
 	if status.Final() {
 		c.EndedReason, c.EndedAt = reason, ptr(e.clock.Now())
 	}
-	must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now())))
+	must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now()), sipsim.CallLimits{}))
 	return c
 }
 

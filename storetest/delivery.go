@@ -62,7 +62,7 @@ func testOutbox(t *testing.T, open OpenFunc) {
 
 	c := newCall("call_1", p.ID)
 	created := event(c, sipsim.EventCallCreated, e.clock.Advance(time.Second))
-	must(t, e.s.CreateCall(e.ctx, c, created))
+	must(t, e.s.CreateCall(e.ctx, c, created, sipsim.CallLimits{}))
 	c.Status = sipsim.CallRingingAgent
 	ringing := event(c, sipsim.EventCallRingingAgent, e.clock.Advance(time.Second))
 	must(t, e.s.UpdateCall(e.ctx, c, ringing))
@@ -82,7 +82,7 @@ func testOutbox(t *testing.T, open OpenFunc) {
 	oc := newCall("call_theirs", p.ID)
 	oc.AccountID = OtherAccountID
 	theirEv := event(oc, sipsim.EventCallCreated, e.clock.Advance(time.Second))
-	must(t, e.s.CreateCall(e.ctx, oc, theirEv))
+	must(t, e.s.CreateCall(e.ctx, oc, theirEv, sipsim.CallLimits{}))
 	wantDeliveries(t, e, theirs, theirEv)
 	wantDeliveries(t, e, all, created, ringing, endedEv)
 }
@@ -94,10 +94,10 @@ func testOutboxAtomic(t *testing.T, open OpenFunc) {
 	w := e.createWebhook(t, sipsim.DefaultAccountID, 1)
 	c := newCall("call_1", p.ID)
 	ev := event(c, sipsim.EventCallCreated, e.clock.Now())
-	must(t, e.s.CreateCall(e.ctx, c, ev))
+	must(t, e.s.CreateCall(e.ctx, c, ev, sipsim.CallLimits{}))
 
 	busy := newCall("call_busy", p.ID)
-	err := e.s.CreateCall(e.ctx, busy, event(busy, sipsim.EventCallCreated, e.clock.Now()))
+	err := e.s.CreateCall(e.ctx, busy, event(busy, sipsim.EventCallCreated, e.clock.Now()), sipsim.CallLimits{})
 	wantCode(t, err, sipsim.ECONFLICT, "")
 	unknown := newCall("call_unknown", p.ID)
 	err = e.s.UpdateCall(e.ctx, unknown, event(unknown, sipsim.EventCallEnded, e.clock.Now()))
@@ -131,7 +131,7 @@ func testClaimLeases(t *testing.T, open OpenFunc) {
 	ended := e.createWebhook(t, sipsim.DefaultAccountID, 2, sipsim.EventCallEnded)
 	c := newCall("call_1", p.ID)
 	ev1 := event(c, sipsim.EventCallCreated, e.clock.Now())
-	must(t, e.s.CreateCall(e.ctx, c, ev1))
+	must(t, e.s.CreateCall(e.ctx, c, ev1, sipsim.CallLimits{}))
 	c.Status = sipsim.CallRingingAgent
 	ev2 := event(c, sipsim.EventCallRingingAgent, e.clock.Advance(time.Second))
 	must(t, e.s.UpdateCall(e.ctx, c, ev2))
@@ -257,7 +257,7 @@ func testAttempts(t *testing.T, open OpenFunc) {
 	w := e.createWebhook(t, sipsim.DefaultAccountID, 1)
 	c := newCall("call_1", p.ID)
 	ev := event(c, sipsim.EventCallCreated, e.clock.Now())
-	must(t, e.s.CreateCall(e.ctx, c, ev))
+	must(t, e.s.CreateCall(e.ctx, c, ev, sipsim.CallLimits{}))
 	claimed, err := e.s.ClaimDueDeliveries(e.ctx, ev.At, time.Minute, 10)
 	must(t, err)
 	if len(claimed) != 1 {
@@ -369,7 +369,7 @@ func testDeleteWebhookDeliveries(t *testing.T, open OpenFunc) {
 	kept := e.createWebhook(t, sipsim.DefaultAccountID, 2)
 	c := newCall("call_1", p.ID)
 	ev := event(c, sipsim.EventCallCreated, e.clock.Now())
-	must(t, e.s.CreateCall(e.ctx, c, ev))
+	must(t, e.s.CreateCall(e.ctx, c, ev, sipsim.CallLimits{}))
 	claimed, err := e.s.ClaimDueDeliveries(e.ctx, ev.At, time.Nanosecond, 10)
 	must(t, err)
 	var goneDelivery int64

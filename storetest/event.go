@@ -36,7 +36,7 @@ func testEventSnapshots(t *testing.T, open OpenFunc) {
 		// A caller's own snapshot is replaced by the store's.
 		ev.Call = &sipsim.Call{ID: "stale"}
 		if create {
-			must(t, e.s.CreateCall(e.ctx, c, ev))
+			must(t, e.s.CreateCall(e.ctx, c, ev, sipsim.CallLimits{}))
 		} else {
 			must(t, e.s.UpdateCall(e.ctx, c, ev))
 		}
@@ -78,7 +78,7 @@ func testSnapshotTags(t *testing.T, open OpenFunc) {
 	e := newEnv(t, open)
 	p := phoneOnEnv(t, e, 1)
 	c := newCall("call_tagged", p.ID)
-	must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now())))
+	must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now()), sipsim.CallLimits{}))
 	lead := &sipsim.Tag{AccountID: sipsim.DefaultAccountID, Name: "lead", Color: "#00ff00"}
 	must(t, e.s.CreateTag(e.ctx, lead))
 	must(t, e.s.TagCall(e.ctx, sipsim.DefaultAccountID, c.ID, lead.ID))
@@ -108,7 +108,7 @@ func testEventFilter(t *testing.T, open OpenFunc) {
 		t.Helper()
 		ev := event(c, typ, e.clock.Advance(time.Millisecond))
 		if create {
-			must(t, e.s.CreateCall(e.ctx, c, ev))
+			must(t, e.s.CreateCall(e.ctx, c, ev, sipsim.CallLimits{}))
 		} else {
 			c.Status = sipsim.CallRingingAgent
 			must(t, e.s.UpdateCall(e.ctx, c, ev))

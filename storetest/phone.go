@@ -305,7 +305,7 @@ func testDeletePhoneWhileOnCall(t *testing.T, open OpenFunc) {
 	p := fullPhone(1)
 	must(t, e.s.CreatePhone(e.ctx, p))
 	c := newCall("call_delete", p.ID)
-	must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now())))
+	must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now()), sipsim.CallLimits{}))
 
 	wantCode(t, e.s.DeletePhone(e.ctx, sipsim.DefaultAccountID, p.ID), sipsim.ECONFLICT, "")
 	if _, err := e.s.Phone(e.ctx, sipsim.DefaultAccountID, p.ID); err != nil {
