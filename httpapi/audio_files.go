@@ -219,12 +219,9 @@ func readUpload(w http.ResponseWriter, r *http.Request) (*upload, error) {
 	return &up, nil
 }
 
-// uploadReadError tells an oversized body from a malformed one.
+// uploadReadError tells an oversized or late body from a malformed one.
 func uploadReadError(err error) error {
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return errAudioTooLarge()
-	}
-	return errNotMultipart
+	return bodyReadError(err, errAudioTooLarge(), errNotMultipart)
 }
 
 // checkAudioFiles checks that every audio file p's settings name exists in

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -99,10 +100,17 @@ func writeList(w http.ResponseWriter, r *http.Request, cfg Config, data any, nex
 func writeError(w http.ResponseWriter, r *http.Request, cfg Config, err error) {
 	status, messages, internal := errorAnswer(err)
 	id := requestID(r.Context())
-	if internal {
+	switch {
+	case internal:
 		cfg.Logger.ErrorContext(r.Context(), "internal error",
 			"request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+	case status >= http.StatusInternalServerError:
+		// A 503 (database full or locked, shutting down) is the
+		// operator's to fix: keep its cause, which the user does not see.
+		cfg.Logger.WarnContext(r.Context(), "service unavailable",
+			"request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	setRateLimitHeaders(w.Header(), err, cfg.Now())
 	writeJSON(w, r, cfg, status, errorEnvelope{
 		Status:    status,
 		Errors:    messages,
@@ -153,27 +161,45 @@ func readObject(w http.ResponseWriter, r *http.Request) (*object, error) {
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, &httpError{
-				status:   http.StatusRequestEntityTooLarge,
-				messages: []string{fmt.Sprintf("request body must not exceed %d bytes", maxBodyBytes)},
-			}
-		}
-		return nil, badRequest("request body could not be read")
+		return nil, bodyReadError(err, &httpError{
+			status:   http.StatusRequestEntityTooLarge,
+			messages: []string{fmt.Sprintf("request body must not exceed %d bytes", maxBodyBytes)},
+		}, badRequest("request body could not be read"))
 	}
 	return body, nil
 }
 
+// bodyReadError tells why a body could not be read: tooLarge past its
+// limit, 408 when the client did not send it within the server's read
+// timeout (a slow client holding the connection), otherwise malformed.
+func bodyReadError(err, tooLarge, malformed error) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return tooLarge
+	}
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return &httpError{status: http.StatusRequestTimeout, messages: []string{"request body was not received in time"}}
+	}
+	return malformed
+}
+
 // parseObject decodes body as one JSON object. A syntax error, another JSON
-// type (including null) or trailing data are all "not a JSON object".
+// type (including null) or trailing data are all "not a JSON object"; text
+// that is not UTF-8 and a member given twice are refused too (see
+// json_strict.go).
 func parseObject(body []byte) (*object, error) {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, errNotObject
 	}
+	if err := checkUTF8(trimmed); err != nil {
+		return nil, err
+	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(trimmed, &members); err != nil {
 		return nil, errNotObject
+	}
+	if err := duplicateMember(trimmed); err != nil {
+		return nil, err
 	}
 	return newObject(members), nil
 }

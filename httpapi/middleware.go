@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"time"
 )
 
 // serveRequest wraps every request: it assigns the request id (header and
@@ -15,7 +16,7 @@ func serveRequest(cfg Config, next http.Handler) http.Handler {
 		id := cfg.NewID()
 		w.Header().Set("X-Request-Id", id)
 		r = r.WithContext(withRequestID(r.Context(), id))
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusWriter{ResponseWriter: w, rc: http.NewResponseController(w), idle: cfg.WriteIdleTimeout}
 		start := cfg.Now()
 		defer func() {
 			if v := recover(); v != nil {
@@ -43,10 +44,17 @@ func serveRequest(cfg Config, next http.Handler) http.Handler {
 }
 
 // statusWriter remembers the status sent, to know whether a panic can
-// still be answered and what to log.
+// still be answered and what to log. It also bounds each write: a client
+// that takes none of the response for idle (a slow-read attack, or one
+// that went away without closing) is dropped instead of holding a
+// goroutine and a connection for ever. The bound is per write rather than
+// the server's WriteTimeout, which would cut event streams and long
+// downloads that a client reads steadily.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	rc     *http.ResponseController
+	idle   time.Duration
 }
 
 func (s *statusWriter) WriteHeader(status int) {
@@ -60,6 +68,9 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
 	}
+	// Wall-clock time, as the connection's deadline is. A writer without
+	// a connection (a test recorder) has nothing to bound.
+	_ = s.rc.SetWriteDeadline(time.Now().Add(s.idle))
 	return s.ResponseWriter.Write(b)
 }
 

@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
+	"github.com/sipsim/sipsim"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -45,4 +47,43 @@ func violatesCheck(err error, constraint string) bool {
 func violatesForeignKey(err error) bool {
 	var e *sqlite.Error
 	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// unavailableMessages says, for each primary result code that means the
+// database itself cannot take the write now, what the API user is told.
+// The request was fine: the same request succeeds once the condition is
+// fixed, without restarting the service.
+var unavailableMessages = map[int]string{
+	sqlite3.SQLITE_FULL:     "The database disk is full: the change was not saved; retry once space is freed",
+	sqlite3.SQLITE_BUSY:     "The database is locked by another process: the change was not saved; retry shortly",
+	sqlite3.SQLITE_LOCKED:   "The database is locked: the change was not saved; retry shortly",
+	sqlite3.SQLITE_READONLY: "The database is read-only: the change was not saved",
+	sqlite3.SQLITE_IOERR:    "The database could not be written: the change was not saved; retry later",
+	sqlite3.SQLITE_CANTOPEN: "The database file could not be opened: the change was not saved; retry later",
+}
+
+// unavailable marks an error of the database itself (disk full, locked by
+// another process past busy_timeout, read-only, unreadable, I/O error) as
+// EUNAVAILABLE, which the API answers 503, rather than an internal error.
+// The SQLite error stays in the chain for the logs. Errors that already
+// carry a code (a constraint violation worded as ECONFLICT, say) and any
+// other error pass unchanged.
+func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := errors.AsType[*sipsim.Error](err); ok {
+		return err
+	}
+	e, ok := errors.AsType[*sqlite.Error](err)
+	if !ok {
+		return err
+	}
+	// Extended codes (SQLITE_IOERR_WRITE...) keep the primary code in
+	// their low byte.
+	msg, ok := unavailableMessages[e.Code()&0xff]
+	if !ok {
+		return err
+	}
+	return fmt.Errorf("%w: %w", sipsim.Errorf(sipsim.EUNAVAILABLE, "%s", msg), err)
 }

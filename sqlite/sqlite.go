@@ -161,8 +161,13 @@ func (db *DB) seed(ctx context.Context) error {
 }
 
 // write runs fn in a write transaction (BEGIN IMMEDIATE on the single
-// writer connection) and commits it if fn returns nil.
+// writer connection) and commits it if fn returns nil. A disk full or a
+// database locked by another process is EUNAVAILABLE (see unavailable).
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return unavailable(db.writeTx(ctx, fn))
+}
+
+func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -53,7 +53,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&c.targetRing, "target-ring-timeout", 60*time.Second, "how long the target rings")
 	fs.DurationVar(&c.mediaTimeout, "media-timeout", 30*time.Second, "end a call when a side sends no audio for this long")
 	fs.DurationVar(&c.maxDuration, "max-call-duration", 4*time.Hour, "end calls longer than this")
-	fs.DurationVar(&c.drainTimeout, "drain-timeout", 10*time.Second, "on SIGTERM, how long to wait for calls to be hung up and stored")
+	fs.DurationVar(&c.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long calls in progress may go on before they are hung up")
 	fs.DurationVar(&c.webhookRetryBase, "webhook-retry-base", 5*time.Second, "first webhook retry delay; it doubles per attempt up to 1 h, for 25 h")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
@@ -131,7 +131,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	bus := events.NewBus(256)
 	svc := calls.New(calls.Config{
 		Logger: log.With("component", "calls"), Now: now,
-		Phones: db, Registrations: db, Calls: db, Telephony: engine, Bus: bus, Recordings: recs, AudioFiles: db,
+		Phones: db, Registrations: db, Calls: db, Accounts: db, Telephony: engine, Bus: bus, Recordings: recs, AudioFiles: db,
 		AgentRingTimeout: c.agentRing, TargetRingTimeout: c.targetRing, MaxDuration: c.maxDuration,
 	})
 	if err := svc.Recover(ctx); err != nil {
@@ -180,8 +180,9 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		// No WriteTimeout: event streams stay open for hours; the SSE
-		// handler sets its own deadline per write instead.
+		// No WriteTimeout: event streams and long downloads stay open as
+		// long as the client reads. httpapi bounds each write instead: a
+		// client that takes nothing for 30 s is dropped.
 		IdleTimeout:    120 * time.Second,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -195,7 +196,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	case err := <-httpErr:
 		return fmt.Errorf("http: %w", err)
 	}
-	log.Info("shutting down: hanging up calls", "drain_timeout", c.drainTimeout)
+	log.Info("shutting down: new calls refused, calls in progress go on until the drain timeout", "drain_timeout", c.drainTimeout)
 	stopping.Store(true)
 	drainCtx, cancel := context.WithTimeout(context.Background(), c.drainTimeout)
 	defer cancel()
@@ -203,7 +204,11 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		log.Warn("calls still running at drain timeout", "err", err)
 	}
 	hs.RegisterOnShutdown(endRequests)
-	if err := hs.Shutdown(drainCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	// Calls are stored: what is left of HTTP (event streams end at once)
+	// gets a few seconds of its own, whatever the drain used.
+	httpCtx, cancelHTTP := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelHTTP()
+	if err := hs.Shutdown(httpCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("http shutdown", "err", err)
 		hs.Close()
 	}
