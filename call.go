@@ -132,6 +132,11 @@ type Call struct {
 	// RecordingStore); RecordingDuration is its length in seconds.
 	HasRecording      bool
 	RecordingDuration float64
+	// TokenID is the API token that placed the call, 0 for a call dialled
+	// on a handset: calls per minute are limited per token. Calls placed
+	// with OAuth access tokens count under their client, as minus the
+	// client's id, so a new access token does not mean a new budget.
+	TokenID int64
 }
 
 // RingSeconds is how long the target rang before answering or giving up.
@@ -187,10 +192,16 @@ type CallEvent struct {
 // CallStore persists calls and their timelines.
 type CallStore interface {
 	CallLister
-	// CreateCall stores a new call with its first event. ECONFLICT when
-	// the phone already has an active call (enforced by the database, so
-	// it holds under concurrency and across nodes).
-	CreateCall(ctx context.Context, c *Call, ev *CallEvent) error
+	// CreateCall stores a new call with its first event, if limits let
+	// it. ECONFLICT when the phone already has an active call, then
+	// ERATELIMIT when the call would break one of limits (see CallLimits).
+	// The database enforces both in the insert's transaction, so they hold
+	// under concurrency and across nodes.
+	CreateCall(ctx context.Context, c *Call, ev *CallEvent, limits CallLimits) error
+	// TalkTime is the account's talk time since since: that of its calls
+	// that ended at or after since, whenever they were answered, plus that
+	// of its calls in progress so far (to the store's clock).
+	TalkTime(ctx context.Context, accountID int64, since time.Time) (time.Duration, error)
 	// Call returns one call of the account. ENOTFOUND.
 	Call(ctx context.Context, accountID int64, id string) (*Call, error)
 	// UpdateCall saves c and appends ev (if not nil) in one transaction.
@@ -291,7 +302,10 @@ type Telephony interface {
 
 // CreateCallRequest is a click-to-call order from the API.
 type CreateCallRequest struct {
-	AccountID    int64
+	AccountID int64
+	// TokenID is the API token placing the call (see Call.TokenID): calls
+	// per minute are limited per token.
+	TokenID      int64
 	PhoneID      int64
 	TargetNumber string
 	// Optional, per request:
@@ -304,9 +318,13 @@ type CreateCallRequest struct {
 type CallService interface {
 	// CreateCall validates the request, stores the call as initiating and
 	// starts it in the background. EINVALID for a bad target number,
-	// ENOTFOUND for an unknown phone, EUNPROCESSABLE when the phone is not
-	// active or has no registered device, ECONFLICT when it is on a call,
-	// EUNAVAILABLE when the server is shutting down.
+	// EFORBIDDEN for a destination the account may not call (country,
+	// number type) or when its daily minutes are used up, ENOTFOUND for an
+	// unknown phone, EUNPROCESSABLE when the phone is not active or has no
+	// registered device, ECONFLICT when it is on a call, ERATELIMIT when
+	// the account has too many calls at once or too many were placed in
+	// the last minute (by the token or from the phone), EUNAVAILABLE when
+	// the server is shutting down.
 	CreateCall(ctx context.Context, req CreateCallRequest) (*Call, error)
 	// Call returns a call as it stands. ENOTFOUND.
 	Call(ctx context.Context, accountID int64, id string) (*Call, error)

@@ -75,6 +75,10 @@ func (s *server) args() []string {
 		"--data-dir", s.DataDir,
 		"--trunk", fmt.Sprintf("sip:127.0.0.1:%d", s.cfg.TrunkPort),
 		"--rtp-ports", s.RTPPorts,
+		// Tests that stop a node with calls in progress need not wait
+		// out the default 30 s drain; a test's own flag comes later and
+		// wins.
+		"--drain-timeout", "5s",
 	}
 	return append(a, s.cfg.Flags...)
 }
@@ -188,6 +192,23 @@ func (s *server) createToken(scopes string) string {
 // the account id).
 func (s *server) admin(args ...string) string {
 	s.t.Helper()
+	lines := s.adminLines(args...)
+	return lines[len(lines)-1]
+}
+
+// adminLines is admin's whole stdout, a line each.
+func (s *server) adminLines(args ...string) []string {
+	s.t.Helper()
+	out, errOut := s.adminRun(args...)
+	if strings.TrimSpace(out) == "" {
+		s.t.Fatalf("sipsim %s printed nothing; stderr:\n%s", strings.Join(args, " "), errOut)
+	}
+	return strings.Split(strings.TrimSpace(out), "\n")
+}
+
+// adminRun runs an administration command and returns what it printed.
+func (s *server) adminRun(args ...string) (stdout, stderr string) {
+	s.t.Helper()
 	cmd := exec.Command(sipsimBin, append(args, "--data-dir", s.DataDir)...)
 	cmd.Env = serverEnv()
 	var out, errb bytes.Buffer
@@ -195,12 +216,7 @@ func (s *server) admin(args ...string) string {
 	if err := cmd.Run(); err != nil {
 		s.t.Fatalf("sipsim %s: %v\n%s", strings.Join(args, " "), err, errb.String())
 	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	last := strings.TrimSpace(lines[len(lines)-1])
-	if last == "" {
-		s.t.Fatalf("sipsim %s printed nothing; stderr:\n%s", strings.Join(args, " "), errb.String())
-	}
-	return last
+	return out.String(), errb.String()
 }
 
 // lockedBuffer collects a process's output from several goroutines.

@@ -18,6 +18,9 @@ import (
 func handleCreateCall(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := decodeCreateCall(w, r)
+		if err == nil {
+			req.TokenID, err = rateKey(r.Context(), cfg, tokenFrom(r.Context()))
+		}
 		if err != nil {
 			writeError(w, r, cfg, err)
 			return
@@ -40,10 +43,26 @@ func handleCreateCall(cfg Config) http.Handler {
 	})
 }
 
+// rateKey is what the per-token call rate counts under: the token itself,
+// or, for an OAuth access token, its client, negated so it cannot meet a
+// token id. Otherwise a client would reset its budget by asking for a new
+// access token.
+func rateKey(ctx context.Context, cfg Config, tok *sipsim.Token) (int64, error) {
+	if tok.ClientID == "" {
+		return tok.ID, nil
+	}
+	c, err := cfg.Tokens.ClientByClientID(ctx, tok.ClientID)
+	if err != nil {
+		return 0, err
+	}
+	return -c.ID, nil
+}
+
 // decodeCreateCall reads {"phone_id": integer, "target_number": string}.
 // The target number itself is the call service's to judge.
 func decodeCreateCall(w http.ResponseWriter, r *http.Request) (sipsim.CreateCallRequest, error) {
-	req := sipsim.CreateCallRequest{AccountID: tokenFrom(r.Context()).AccountID}
+	token := tokenFrom(r.Context())
+	req := sipsim.CreateCallRequest{AccountID: token.AccountID, TokenID: token.ID}
 	if _, err := queryParams(r); err != nil {
 		return req, err
 	}

@@ -14,24 +14,81 @@ import (
 // fail or panic.
 
 type fakeTokens struct {
-	byHash map[string]*sipsim.Token
-	err    error
+	mu      sync.Mutex
+	now     func() time.Time
+	byHash  map[string]*sipsim.Token
+	clients map[string]*sipsim.OAuthClient
+	nextID  int64
+	err     error
 }
 
 func (f *fakeTokens) CreateToken(_ context.Context, t *sipsim.Token) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	t.ID = 1000 + f.nextID
 	f.byHash[t.Hash] = t
 	return nil
 }
 
 func (f *fakeTokens) TokenByHash(_ context.Context, hash string) (*sipsim.Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.err != nil {
 		return nil, f.err
 	}
 	t, ok := f.byHash[hash]
-	if !ok {
+	if !ok || (t.ExpiresAt != nil && f.now != nil && !f.now().Before(*t.ExpiresAt)) {
 		return nil, sipsim.Errorf(sipsim.ENOTFOUND, "Token not found")
 	}
 	return t, nil
+}
+
+func (f *fakeTokens) RevokeToken(_ context.Context, accountID, id int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for h, t := range f.byHash {
+		if t.AccountID == accountID && t.ID == id {
+			delete(f.byHash, h)
+			return nil
+		}
+	}
+	return sipsim.Errorf(sipsim.ENOTFOUND, "Token not found")
+}
+
+func (f *fakeTokens) CreateClient(_ context.Context, c *sipsim.OAuthClient) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.clients == nil {
+		f.clients = map[string]*sipsim.OAuthClient{}
+	}
+	c.ID = int64(len(f.clients) + 1)
+	f.clients[c.ClientID] = c
+	return nil
+}
+
+func (f *fakeTokens) ClientByClientID(_ context.Context, id string) (*sipsim.OAuthClient, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.clients[id]; ok {
+		return c, nil
+	}
+	return nil, sipsim.Errorf(sipsim.ENOTFOUND, "OAuth client not found")
+}
+
+func (f *fakeTokens) RevokeClient(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.clients[id]; !ok {
+		return sipsim.Errorf(sipsim.ENOTFOUND, "OAuth client not found")
+	}
+	delete(f.clients, id)
+	for h, t := range f.byHash {
+		if t.ClientID == id {
+			delete(f.byHash, h)
+		}
+	}
+	return nil
 }
 
 type fakePhones struct {

@@ -79,7 +79,7 @@ func newTestAPIWith(t testing.TB, tune func(*Config)) *testAPI {
 	t.Helper()
 	now := func() time.Time { return testNow }
 	a := &testAPI{
-		tokens:   &fakeTokens{byHash: map[string]*sipsim.Token{}},
+		tokens:   &fakeTokens{now: now, byHash: map[string]*sipsim.Token{}},
 		accounts: newFakeAccounts(now),
 		phones:   newFakePhones(now),
 		regs:     &fakeRegistrations{byPhone: map[int64][]*sipsim.Registration{}},

@@ -20,6 +20,8 @@ func routes() []route {
 	return []route{
 		{http.MethodGet, "/healthz", "", handleHealth},
 		{http.MethodGet, "/api/v2/openapi.json", "", handleOpenAPI},
+		{http.MethodPost, "/oauth/token", "", handleOAuthToken},
+		{http.MethodPost, "/oauth/revoke", "", handleOAuthRevoke},
 
 		{http.MethodGet, "/api/v2/phones", sipsim.ScopePhonesRead, handleListPhones},
 		{http.MethodPost, "/api/v2/phones", sipsim.ScopePhonesWrite, handleCreatePhone},

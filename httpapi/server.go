@@ -50,9 +50,14 @@ type Config struct {
 	// NewWebhookSecret returns the signing secret of a new webhook.
 	// Default: "whsec_" and 32 random bytes in unpadded base64url.
 	NewWebhookSecret func() string
+	// AccessTokenTTL is how long an OAuth access token lives. Default 1 h.
+	AccessTokenTTL time.Duration
 	// KeepAlive is how often an idle event stream gets a comment line, so
 	// proxies and load balancers do not close it. Default 15 s.
 	KeepAlive time.Duration
+	// WriteIdleTimeout drops a connection whose client takes none of a
+	// response for this long. Default 30 s.
+	WriteIdleTimeout time.Duration
 }
 
 // NewServer returns the API as one handler. It panics when a required
@@ -78,6 +83,9 @@ func (cfg Config) withDefaults() Config {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.AccessTokenTTL <= 0 {
+		cfg.AccessTokenTTL = defaultAccessTokenTTL
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -92,6 +100,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.KeepAlive <= 0 {
 		cfg.KeepAlive = 15 * time.Second
+	}
+	if cfg.WriteIdleTimeout <= 0 {
+		cfg.WriteIdleTimeout = 30 * time.Second
 	}
 	return cfg
 }

@@ -33,14 +33,21 @@ func decodeScopes(s string) []sipsim.Scope {
 }
 
 // CreateToken stores t and sets its ID and CreatedAt. ECONFLICT if a token
-// with the same hash exists.
+// with the same hash exists. An access token for a client first removes
+// that client's expired ones.
 func (db *DB) CreateToken(ctx context.Context, t *sipsim.Token) error {
 	now := db.stamp()
 	err := db.write(ctx, func(tx *sql.Tx) error {
+		if t.ClientID != "" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE client_id = ? AND expires_at <= ?`,
+				t.ClientID, encodeTime(now)); err != nil {
+				return err
+			}
+		}
 		return tx.QueryRowContext(ctx, `
-			INSERT INTO tokens (account_id, name, scopes, hash, created_at)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`,
-			t.AccountID, t.Name, encodeScopes(t.Scopes), t.Hash, encodeTime(now)).Scan(&t.ID)
+			INSERT INTO tokens (account_id, name, scopes, hash, created_at, expires_at, client_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			t.AccountID, t.Name, encodeScopes(t.Scopes), t.Hash, encodeTime(now), encodeTimePtr(t.ExpiresAt), t.ClientID).Scan(&t.ID)
 	})
 	if violatesUnique(err, "tokens.hash") {
 		return sipsim.Errorf(sipsim.ECONFLICT, "Token already exists")
@@ -48,23 +55,97 @@ func (db *DB) CreateToken(ctx context.Context, t *sipsim.Token) error {
 		return fmt.Errorf("create token: %w", err)
 	}
 	t.CreatedAt = now
+	t.ExpiresAt = storedTimePtr(t.ExpiresAt)
 	return nil
 }
 
-// TokenByHash finds a token by the hash of its secret.
+func errTokenNotFound() error { return sipsim.Errorf(sipsim.ENOTFOUND, "Token not found") }
+
+// TokenByHash finds a live token by the hash of its secret.
 func (db *DB) TokenByHash(ctx context.Context, hash string) (*sipsim.Token, error) {
 	var (
 		t      sipsim.Token
 		scopes string
 	)
 	err := db.reader.QueryRowContext(ctx, `
-		SELECT id, account_id, name, scopes, hash, created_at FROM tokens WHERE hash = ?`, hash).
-		Scan(&t.ID, &t.AccountID, &t.Name, &scopes, &t.Hash, timeCol{&t.CreatedAt})
+		SELECT id, account_id, name, scopes, hash, created_at, expires_at, client_id FROM tokens
+		WHERE hash = ? AND (expires_at IS NULL OR expires_at > ?)`, hash, encodeTime(db.stamp())).
+		Scan(&t.ID, &t.AccountID, &t.Name, &scopes, &t.Hash, timeCol{&t.CreatedAt}, nullTimeCol{&t.ExpiresAt}, &t.ClientID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, sipsim.Errorf(sipsim.ENOTFOUND, "Token not found")
+		return nil, errTokenNotFound()
 	} else if err != nil {
 		return nil, fmt.Errorf("token by hash: %w", err)
 	}
 	t.Scopes = decodeScopes(scopes)
 	return &t, nil
+}
+
+// RevokeToken deletes a token of the account.
+func (db *DB) RevokeToken(ctx context.Context, accountID, id int64) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE account_id = ? AND id = ?`, accountID, id)
+		if err != nil {
+			return fmt.Errorf("revoke token: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errTokenNotFound()
+		}
+		return nil
+	})
+}
+
+func errClientNotFound() error { return sipsim.Errorf(sipsim.ENOTFOUND, "OAuth client not found") }
+
+// CreateClient stores an OAuth client.
+func (db *DB) CreateClient(ctx context.Context, c *sipsim.OAuthClient) error {
+	now := db.stamp()
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `
+			INSERT INTO oauth_clients (account_id, name, client_id, secret_hash, scopes, created_at)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			c.AccountID, c.Name, c.ClientID, c.SecretHash, encodeScopes(c.Scopes), encodeTime(now)).Scan(&c.ID)
+	})
+	if violatesUnique(err, "oauth_clients.client_id") {
+		return sipsim.Errorf(sipsim.ECONFLICT, "OAuth client %s already exists", c.ClientID)
+	} else if err != nil {
+		return fmt.Errorf("create client: %w", err)
+	}
+	c.CreatedAt = now
+	return nil
+}
+
+// ClientByClientID finds an OAuth client.
+func (db *DB) ClientByClientID(ctx context.Context, clientID string) (*sipsim.OAuthClient, error) {
+	var (
+		c      sipsim.OAuthClient
+		scopes string
+	)
+	err := db.reader.QueryRowContext(ctx, `
+		SELECT id, account_id, name, client_id, secret_hash, scopes, created_at FROM oauth_clients WHERE client_id = ?`, clientID).
+		Scan(&c.ID, &c.AccountID, &c.Name, &c.ClientID, &c.SecretHash, &scopes, timeCol{&c.CreatedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errClientNotFound()
+	} else if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	c.Scopes = decodeScopes(scopes)
+	return &c, nil
+}
+
+// RevokeClient deletes a client and the access tokens issued to it, in one
+// transaction: none of them works once it returns.
+func (db *DB) RevokeClient(ctx context.Context, clientID string) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM oauth_clients WHERE client_id = ?`, clientID)
+		if err != nil {
+			return fmt.Errorf("revoke client: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errClientNotFound()
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE client_id = ?`, clientID); err != nil {
+			return fmt.Errorf("revoke client tokens: %w", err)
+		}
+		return nil
+	})
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/sipsim/sipsim"
 )
@@ -47,4 +48,51 @@ func testTokens(t *testing.T, open OpenFunc) {
 		_, err := e.s.TokenByHash(e.ctx, sipsim.HashToken("sipsim_unknown"))
 		wantCode(t, err, sipsim.ENOTFOUND, "Token not found")
 	})
+	t.Run("revoked", func(t *testing.T) {
+		tok := created[0]
+		wantCode(t, e.s.RevokeToken(e.ctx, OtherAccountID, tok.ID), sipsim.ENOTFOUND, "Token not found")
+		must(t, e.s.RevokeToken(e.ctx, sipsim.DefaultAccountID, tok.ID))
+		_, err := e.s.TokenByHash(e.ctx, tok.Hash)
+		wantCode(t, err, sipsim.ENOTFOUND, "Token not found")
+		wantCode(t, e.s.RevokeToken(e.ctx, sipsim.DefaultAccountID, tok.ID), sipsim.ENOTFOUND, "Token not found")
+	})
+}
+
+func testOAuthClients(t *testing.T, open OpenFunc) {
+	e := newEnv(t, open)
+	c := &sipsim.OAuthClient{AccountID: OtherAccountID, Name: "crm", ClientID: sipsim.NewClientID(),
+		SecretHash: sipsim.HashToken("secret"), Scopes: []sipsim.Scope{sipsim.ScopeCallsCreate, sipsim.ScopePhonesRead}}
+	must(t, e.s.CreateClient(e.ctx, c))
+	got, err := e.s.ClientByClientID(e.ctx, c.ClientID)
+	must(t, err)
+	wantEqual(t, "ClientByClientID", got, c)
+	dup := *c
+	wantCode(t, e.s.CreateClient(e.ctx, &dup), sipsim.ECONFLICT, "OAuth client "+c.ClientID+" already exists")
+
+	// An access token works until it expires, and not a moment after.
+	issue := func(ttl time.Duration) *sipsim.Token {
+		exp := e.clock.Now().Add(ttl)
+		tok := &sipsim.Token{AccountID: c.AccountID, Name: "oauth", Scopes: c.Scopes, Hash: sipsim.HashToken(sipsim.NewTokenSecret()),
+			ExpiresAt: &exp, ClientID: c.ClientID}
+		must(t, e.s.CreateToken(e.ctx, tok))
+		return tok
+	}
+	short, long := issue(time.Minute), issue(time.Hour)
+	got2, err := e.s.TokenByHash(e.ctx, short.Hash)
+	must(t, err)
+	wantEqual(t, "access token", got2, short)
+	e.clock.Advance(time.Minute)
+	_, err = e.s.TokenByHash(e.ctx, short.Hash)
+	wantCode(t, err, sipsim.ENOTFOUND, "Token not found")
+	if _, err := e.s.TokenByHash(e.ctx, long.Hash); err != nil {
+		t.Fatalf("the hour-long token after a minute: %v", err)
+	}
+
+	// Revoking the client ends every token issued to it at once.
+	must(t, e.s.RevokeClient(e.ctx, c.ClientID))
+	_, err = e.s.TokenByHash(e.ctx, long.Hash)
+	wantCode(t, err, sipsim.ENOTFOUND, "Token not found")
+	_, err = e.s.ClientByClientID(e.ctx, c.ClientID)
+	wantCode(t, err, sipsim.ENOTFOUND, "OAuth client not found")
+	wantCode(t, e.s.RevokeClient(e.ctx, c.ClientID), sipsim.ENOTFOUND, "OAuth client not found")
 }

@@ -43,3 +43,36 @@ func TestAccountCreateThenTenantToken(t *testing.T) {
 		}
 	}
 }
+
+func TestClientCreateAndRevoke(t *testing.T) {
+	dir := t.TempDir()
+	sipsim := func(args ...string) ([]string, string, error) {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), append(args, "--data-dir", dir), func(string) string { return "" }, nil, &out, &errOut)
+		return strings.Split(strings.TrimSpace(out.String()), "\n"), errOut.String(), err
+	}
+	lines, stderr, err := sipsim("client", "create", "--scopes", "calls.create,phones.read", "--name", "crm")
+	if err != nil || len(lines) != 2 || !strings.HasPrefix(lines[0], "cli_") || !strings.HasPrefix(lines[1], "sipsim_") {
+		t.Fatalf("client create: %q, err %v, stderr %s", lines, err, stderr)
+	}
+	if _, stderr, err := sipsim("client", "revoke", "--client-id", lines[0]); err != nil {
+		t.Fatalf("client revoke: %v %s", err, stderr)
+	}
+	if _, stderr, err := sipsim("client", "revoke", "--client-id", lines[0]); err == nil || !strings.Contains(stderr, "OAuth client not found") {
+		t.Errorf("second revoke: err %v, stderr %s", err, stderr)
+	}
+	if _, _, err := sipsim("token", "create", "--scopes", "phones.read"); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := sipsim("token", "revoke", "--id", "1"); err != nil {
+		t.Errorf("token revoke: %v %s", err, stderr)
+	}
+	if _, stderr, err := sipsim("token", "revoke", "--id", "1"); err == nil || !strings.Contains(stderr, "Token not found") {
+		t.Errorf("second token revoke: err %v, stderr %s", err, stderr)
+	}
+	for _, bad := range [][]string{{"client"}, {"client", "revoke"}, {"token", "revoke"}, {"token", "revoke", "--id", "0"}, {"client", "create", "--scopes", "nope"}} {
+		if _, _, err := sipsim(bad...); exitCode(err) != 2 {
+			t.Errorf("sipsim %v: exit %d, want 2", bad, exitCode(err))
+		}
+	}
+}

@@ -1,7 +1,9 @@
 // Command sipsim runs the SIPSIM click-to-call platform and administers it.
 //
 //	sipsim serve                 run the API, the SIP registrar and the call engine
-//	sipsim token create          create an API bearer token
+//	sipsim account create        create a tenant account
+//	sipsim token create|revoke   create or revoke an API bearer token
+//	sipsim client create|revoke  create or revoke an OAuth client (POST /oauth/token)
 //	sipsim call                  place a click-to-call and follow it (SDK client)
 //	sipsim calls list            search call history (SDK client)
 //

@@ -27,6 +27,9 @@ Commands:
   serve          run the HTTP API, SIP registrar and call engine
   account create create a tenant account and print its id on the last line
   token create   create an API token and print it on the last line
+  token revoke   revoke an API token at once
+  client create  create an OAuth client (POST /oauth/token); prints its id and secret
+  client revoke  revoke an OAuth client and its access tokens
   call           place a click-to-call through the API, --follow its progress
   calls list     list calls through the API, newest first, with filters
 
@@ -50,11 +53,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		return runAccountCreate(ctx, args[2:], getenv, stdout, stderr)
 	case "token":
-		if len(args) < 2 || args[1] != "create" {
-			fmt.Fprint(stderr, "Usage: sipsim token create --scopes SCOPES [--account ID] [--name NAME] [--data-dir DIR | --db URL]\n")
-			return usageError{"unknown token command"}
+		switch {
+		case len(args) >= 2 && args[1] == "create":
+			return runTokenCreate(ctx, args[2:], getenv, stdout, stderr)
+		case len(args) >= 2 && args[1] == "revoke":
+			return runTokenRevoke(ctx, args[2:], getenv, stderr)
 		}
-		return runTokenCreate(ctx, args[2:], getenv, stdout, stderr)
+		fmt.Fprint(stderr, "Usage: sipsim token create --scopes SCOPES [--account ID] [--name NAME] [--data-dir DIR | --db URL]\n"+
+			"       sipsim token revoke --id TOKEN_ID [--account ID]\n")
+		return usageError{"unknown token command"}
+	case "client":
+		switch {
+		case len(args) >= 2 && args[1] == "create":
+			return runClientCreate(ctx, args[2:], getenv, stdout, stderr)
+		case len(args) >= 2 && args[1] == "revoke":
+			return runClientRevoke(ctx, args[2:], getenv, stderr)
+		}
+		fmt.Fprint(stderr, "Usage: sipsim client create --scopes SCOPES [--account ID] [--name NAME]\n"+
+			"       sipsim client revoke --client-id CLIENT_ID\n")
+		return usageError{"unknown client command"}
 	case "call":
 		return runCall(ctx, args[1:], getenv, stdout, stderr)
 	case "calls":

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sipsim/sipsim"
+	"github.com/sipsim/sipsim/sqlite"
 )
 
 // runTokenCreate creates an API token. The secret is the last line of
@@ -24,37 +25,15 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
-	var list []sipsim.Scope
-	for _, s := range strings.Split(*scopes, ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		sc := sipsim.Scope(s)
-		if !sc.Valid() {
-			fmt.Fprintf(stderr, "sipsim: unknown scope %q (known: %s)\n", s, scopeList())
-			return usageError{"unknown scope"}
-		}
-		list = append(list, sc)
-	}
-	if len(list) == 0 {
-		fmt.Fprintf(stderr, "sipsim: --scopes is required (known: %s)\n", scopeList())
-		return usageError{"no scopes"}
-	}
-	if *account != sipsim.DefaultAccountID && slices.Contains(list, sipsim.ScopeAccountsAdmin) {
-		fmt.Fprintf(stderr, "sipsim: %s is for the operator account (%d) only\n", sipsim.ScopeAccountsAdmin, sipsim.DefaultAccountID)
-		return usageError{"admin scope on a tenant token"}
-	}
-	db, err := openStore(ctx, *dbURL, *dataDir, time.Now)
+	list, err := parseScopes(*scopes, stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "sipsim:", err)
+		return err
+	}
+	db, err := openForAccount(ctx, *dbURL, *dataDir, *account, list, stderr)
+	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if _, err := db.Account(ctx, *account); err != nil {
-		fmt.Fprintf(stderr, "sipsim: account %d: %s\n", *account, sipsim.ErrorMessage(err))
-		return err
-	}
 	secret := sipsim.NewTokenSecret()
 	t := &sipsim.Token{AccountID: *account, Name: *name, Scopes: list, Hash: sipsim.HashToken(secret), CreatedAt: time.Now().UTC()}
 	if err := db.CreateToken(ctx, t); err != nil {
@@ -64,6 +43,48 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 	fmt.Fprintf(stderr, "Created token %d with scopes %s. Keep it secret: it is shown only once.\n", t.ID, *scopes)
 	fmt.Fprintln(stdout, secret)
 	return nil
+}
+
+// openForAccount opens the store for creating credentials of account with
+// scopes: the account must exist, and only the operator's may administer.
+func openForAccount(ctx context.Context, dbURL, dataDir string, account int64, scopes []sipsim.Scope, stderr io.Writer) (*sqlite.DB, error) {
+	if account != sipsim.DefaultAccountID && slices.Contains(scopes, sipsim.ScopeAccountsAdmin) {
+		fmt.Fprintf(stderr, "sipsim: %s is for the operator account (%d) only\n", sipsim.ScopeAccountsAdmin, sipsim.DefaultAccountID)
+		return nil, usageError{"admin scope for a tenant"}
+	}
+	db, err := openStore(ctx, dbURL, dataDir, time.Now)
+	if err != nil {
+		fmt.Fprintln(stderr, "sipsim:", err)
+		return nil, err
+	}
+	if _, err := db.Account(ctx, account); err != nil {
+		db.Close()
+		fmt.Fprintf(stderr, "sipsim: account %d: %s\n", account, sipsim.ErrorMessage(err))
+		return nil, err
+	}
+	return db, nil
+}
+
+// parseScopes reads a comma-separated list of scopes, at least one.
+func parseScopes(s string, stderr io.Writer) ([]sipsim.Scope, error) {
+	var list []sipsim.Scope
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		sc := sipsim.Scope(part)
+		if !sc.Valid() {
+			fmt.Fprintf(stderr, "sipsim: unknown scope %q (known: %s)\n", part, scopeList())
+			return nil, usageError{"unknown scope"}
+		}
+		list = append(list, sc)
+	}
+	if len(list) == 0 {
+		fmt.Fprintf(stderr, "sipsim: --scopes is required (known: %s)\n", scopeList())
+		return nil, usageError{"no scopes"}
+	}
+	return list, nil
 }
 
 func scopeList() string {
