@@ -112,6 +112,7 @@ type phoneView struct {
 	Status         string `json:"status"`
 	InternalNumber int    `json:"internal_number"`
 	Number         string `json:"number"`
+	SIPDomain      string `json:"sip_domain"`
 	Registration   struct {
 		Status   string `json:"status"`
 		Contacts int    `json:"contacts"`

@@ -31,9 +31,14 @@ type Config struct {
 	SIPAddr string
 	// PublicAddr is the IP or host name put in Via, Contact and SDP.
 	PublicAddr string
-	// Realm is the digest realm phones authenticate in.
+	// Realm is the digest realm of the default account (AccountID): the
+	// realm of phones whose requests name no account's SIP domain.
 	Realm     string
 	AccountID int64
+	// Accounts finds the account whose SIP domain a phone registers to
+	// or calls from (its realm and its phones); nil serves the default
+	// account only.
+	Accounts sipsim.AccountStore
 
 	// Trunk is the carrier's SIP URI, e.g. "sip:127.0.0.1:5090".
 	Trunk         string
@@ -161,18 +166,12 @@ func New(cfg Config) (*Engine, error) {
 // Listen binds UDP and TCP on the SIP address and serves until ctx ends.
 // With port 0 the UDP port is picked first and TCP binds the same one.
 func (e *Engine) Listen(ctx context.Context) error {
-	pc, err := net.ListenPacket("udp", e.cfg.SIPAddr)
+	pc, ln, err := listenUDPAndTCP(e.cfg.SIPAddr)
 	if err != nil {
-		return fmt.Errorf("sip udp listen: %w", err)
+		return err
 	}
-	host, _, _ := net.SplitHostPort(e.cfg.SIPAddr)
 	_, portStr, _ := net.SplitHostPort(pc.LocalAddr().String())
 	e.port, _ = strconv.Atoi(portStr)
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, portStr))
-	if err != nil {
-		pc.Close()
-		return fmt.Errorf("sip tcp listen: %w", err)
-	}
 	lhost, _, _ := net.SplitHostPort(pc.LocalAddr().String())
 	e.udpAddr = sip.Addr{IP: net.ParseIP(lhost), Port: e.port, Hostname: lhost}
 	if e.client, err = sipgo.NewClient(e.ua, sipgo.WithClientLogger(e.log), sipgo.WithClientHostname(e.cfg.PublicAddr), sipgo.WithClientPort(e.port)); err != nil {
@@ -224,6 +223,28 @@ func (e *Engine) Listen(ctx context.Context) error {
 		e.ua.Close()
 	}()
 	return nil
+}
+
+// listenUDPAndTCP binds UDP and TCP on the same port. With port 0 the
+// kernel picks the UDP port, which another process may hold for TCP: then
+// it tries another.
+func listenUDPAndTCP(addr string) (net.PacketConn, net.Listener, error) {
+	host, port, _ := net.SplitHostPort(addr)
+	for attempt := 0; ; attempt++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sip udp listen: %w", err)
+		}
+		_, got, _ := net.SplitHostPort(pc.LocalAddr().String())
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, got))
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		if port != "0" || attempt == 10 {
+			return nil, nil, fmt.Errorf("sip tcp listen: %w", err)
+		}
+	}
 }
 
 // Ready reports whether SIP is listening.

@@ -2,8 +2,6 @@ package voip
 
 import (
 	"context"
-	"net/netip"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -14,7 +12,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/sipsim/sipsim"
 	"github.com/sipsim/sipsim/sqlite"
-	"github.com/sipsim/sipsim/voip/media"
 )
 
 type testEngine struct {
@@ -24,35 +21,13 @@ type testEngine struct {
 }
 
 // startEngine runs an engine on loopback with a real SQLite store and one
-// active phone 101 (password "secret-101").
+// active phone 101 (password "secret-101"), calling out through trunk
+// (digest user "acme", password "trunk-pass").
 func startEngine(t *testing.T, trunk string) *testEngine {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "t.db"), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	md5, sha := sipsim.DigestHA1("101", "sipsim", "secret-101")
-	p := &sipsim.Phone{AccountID: sipsim.DefaultAccountID, Name: "Alice", Status: sipsim.PhoneActive, InternalNumber: 101,
-		Number: "+33612345678", SIPRealm: "sipsim", SIPHA1MD5: md5, SIPHA1SHA256: sha}
-	if err := db.CreatePhone(t.Context(), p); err != nil {
-		t.Fatal(err)
-	}
-	alloc, err := media.NewAllocator(netip.MustParseAddr("127.0.0.1"), 42000, 42999)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(Config{SIPAddr: "127.0.0.1:0", PublicAddr: "127.0.0.1", Realm: "sipsim", AccountID: sipsim.DefaultAccountID,
-		Trunk: trunk, TrunkUsername: "acme", TrunkPassword: "trunk-pass", Media: alloc, Phones: db, Registrations: db, MediaTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if err := e.Listen(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return &testEngine{e: e, db: db, phone: p}
+	return startEngineWith(t, func(cfg *Config) {
+		cfg.Trunk, cfg.TrunkUsername, cfg.TrunkPassword = trunk, "acme", "trunk-pass"
+	}, nil)
 }
 
 func (te *testEngine) contacts(t *testing.T) []*sipsim.Registration {

@@ -70,7 +70,7 @@ func startEngineWith(t testing.TB, tune func(*Config), router sipsim.HandsetRout
 		t.Fatal(err)
 	}
 	cfg := Config{Logger: slog.New(slog.DiscardHandler), SIPAddr: "127.0.0.1:0", PublicAddr: "127.0.0.1", Realm: "sipsim",
-		AccountID: sipsim.DefaultAccountID, Media: alloc, Phones: db, Registrations: db, MediaTimeout: 5 * time.Second}
+		AccountID: sipsim.DefaultAccountID, Media: alloc, Phones: db, Registrations: db, Accounts: db, MediaTimeout: 5 * time.Second}
 	if tune != nil {
 		tune(&cfg)
 	}

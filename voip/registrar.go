@@ -62,15 +62,15 @@ func (e *Engine) register(ctx context.Context, req *sip.Request) *sip.Response {
 
 // authenticate checks the credentials. Unknown users and wrong passwords
 // give the same error, so a scanner cannot enumerate extensions.
-func (e *Engine) authenticate(ctx context.Context, req *sip.Request, cred digestCredentials) (*sipsim.Phone, error) {
-	if cred.realm != e.cfg.Realm {
+func (e *Engine) authenticate(ctx context.Context, req *sip.Request, t tenant, cred digestCredentials) (*sipsim.Phone, error) {
+	if cred.realm != t.realm {
 		return nil, errDigestMismatch
 	}
 	num, err := strconv.Atoi(cred.username)
 	if err != nil || num < 100 || num > 999 {
 		return nil, errDigestMismatch
 	}
-	phone, err := e.cfg.Phones.PhoneByInternalNumber(ctx, e.cfg.AccountID, num)
+	phone, err := e.cfg.Phones.PhoneByInternalNumber(ctx, t.accountID, num)
 	if sipsim.ErrorCode(err) == sipsim.ENOTFOUND {
 		return nil, errDigestMismatch
 	} else if err != nil {

@@ -122,7 +122,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		Logger: log.With("component", "sip"), Now: now,
 		SIPAddr: c.sipAddr, PublicAddr: publicAddr, Realm: realm, AccountID: sipsim.DefaultAccountID,
 		Trunk: c.trunk, TrunkUsername: c.trunkUser, TrunkPassword: c.trunkPass,
-		Media: alloc, Phones: db, Registrations: db, MediaTimeout: c.mediaTimeout,
+		Media: alloc, Phones: db, Registrations: db, Accounts: db, MediaTimeout: c.mediaTimeout,
 		Recordings: recs,
 	})
 	if err != nil {
