@@ -12,35 +12,7 @@ import (
 )
 
 func TestRecordedCallAnnouncesItsRecordingAndCanDeleteIt(t *testing.T) {
-	tel := &scriptedTelephony{
-		steps: []sipsim.ProgressKind{sipsim.ProgressAgentDialing, sipsim.ProgressAgentAnswered,
-			sipsim.ProgressTargetDialing, sipsim.ProgressTargetAnswered},
-		outcome: sipsim.CallOutcome{Status: sipsim.CallCompleted, Reason: sipsim.ReasonAgentHangup, AgentLeg: sipsim.LegCompleted,
-			TargetLeg: sipsim.LegCompleted, AgentCode: 200, TargetCode: 200, RecordingSeconds: 12.5},
-		release: make(chan struct{}),
-	}
-	f := newFixture(t, tel)
-	f.register(t)
-	f.phone.RecordSetting.RecordOutboundCall = true
-	if err := f.db.UpdatePhone(t.Context(), f.phone); err != nil {
-		t.Fatal(err)
-	}
-	store := recordings.NewFS(t.TempDir())
-	svc := New(Config{Now: f.svc.cfg.Now, Phones: f.db, Registrations: f.db, Calls: f.db, Accounts: f.db, Telephony: tel, Recordings: store})
-	t.Cleanup(func() { svc.Shutdown(stopNow()) })
-
-	c, err := svc.CreateCall(t.Context(), sipsim.CreateCallRequest{AccountID: sipsim.DefaultAccountID, PhoneID: f.phone.ID, TargetNumber: "+33698765432"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// What the engine would have stored.
-	w, err := store.Create(t.Context(), sipsim.DefaultAccountID, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(w, "RIFF")
-	w.Close()
-	close(tel.release)
+	tel, f, svc, _, c := recordedCall(t, 12.5, nil)
 	waitFinal(t, f.db, c.ID)
 	if !tel.plans[0].Record {
 		t.Error("plan.Record is false for a phone with record_outbound_call")
@@ -119,30 +91,11 @@ func (h *holdingStore) UpdateCall(ctx context.Context, c *sipsim.Call, ev *sipsi
 // A recording deleted between call.ended and recording.ready stays
 // deleted: the late recording.ready must not bring it back.
 func TestRecordingDeletedAsTheCallEndsStaysDeleted(t *testing.T) {
-	tel := &scriptedTelephony{
-		steps: []sipsim.ProgressKind{sipsim.ProgressAgentDialing, sipsim.ProgressAgentAnswered,
-			sipsim.ProgressTargetDialing, sipsim.ProgressTargetAnswered},
-		outcome: sipsim.CallOutcome{Status: sipsim.CallCompleted, Reason: sipsim.ReasonAgentHangup, AgentLeg: sipsim.LegCompleted,
-			TargetLeg: sipsim.LegCompleted, AgentCode: 200, TargetCode: 200, RecordingSeconds: 1},
-		release: make(chan struct{}),
-	}
-	f := newFixture(t, tel)
-	f.register(t)
-	store := recordings.NewFS(t.TempDir())
-	held := &holdingStore{CallStore: f.db, reached: make(chan struct{}), release: make(chan struct{})}
-	svc := New(Config{Now: f.svc.cfg.Now, Phones: f.db, Registrations: f.db, Calls: held, Accounts: f.db, Telephony: tel, Recordings: store})
-	t.Cleanup(func() { svc.Shutdown(stopNow()) })
-	c, err := svc.CreateCall(t.Context(), sipsim.CreateCallRequest{AccountID: sipsim.DefaultAccountID, PhoneID: f.phone.ID, TargetNumber: "+33698765432"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := store.Create(t.Context(), sipsim.DefaultAccountID, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(w, "RIFF")
-	w.Close()
-	close(tel.release)
+	var held *holdingStore
+	_, f, svc, store, c := recordedCall(t, 1, func(calls sipsim.CallStore) sipsim.CallStore {
+		held = &holdingStore{CallStore: calls, reached: make(chan struct{}), release: make(chan struct{})}
+		return held
+	})
 	<-held.reached // call.ended is stored, recording.ready is not yet
 
 	deleted := make(chan error, 1)
@@ -186,4 +139,44 @@ func waitEvent(t *testing.T, svc *Service, callID, typ string) {
 		}
 	}
 	t.Fatalf("call %s never got %s", callID, typ)
+}
+
+// recordedCall places a call from a phone that records, through a service
+// whose call store wrap may wrap (nil: the fixture's), stores the WAV the
+// engine would have written, and lets the call end with a recording of
+// seconds.
+func recordedCall(t *testing.T, seconds float64, wrap func(sipsim.CallStore) sipsim.CallStore) (*scriptedTelephony, *fixture, *Service, sipsim.RecordingStore, *sipsim.Call) {
+	t.Helper()
+	tel := &scriptedTelephony{
+		steps: []sipsim.ProgressKind{sipsim.ProgressAgentDialing, sipsim.ProgressAgentAnswered,
+			sipsim.ProgressTargetDialing, sipsim.ProgressTargetAnswered},
+		outcome: sipsim.CallOutcome{Status: sipsim.CallCompleted, Reason: sipsim.ReasonAgentHangup, AgentLeg: sipsim.LegCompleted,
+			TargetLeg: sipsim.LegCompleted, AgentCode: 200, TargetCode: 200, RecordingSeconds: seconds},
+		release: make(chan struct{}),
+	}
+	f := newFixture(t, tel)
+	f.register(t)
+	f.phone.RecordSetting.RecordOutboundCall = true
+	if err := f.db.UpdatePhone(t.Context(), f.phone); err != nil {
+		t.Fatal(err)
+	}
+	var calls sipsim.CallStore = f.db
+	if wrap != nil {
+		calls = wrap(calls)
+	}
+	store := recordings.NewFS(t.TempDir())
+	svc := New(Config{Now: f.svc.cfg.Now, Phones: f.db, Registrations: f.db, Calls: calls, Accounts: f.db, Telephony: tel, Recordings: store})
+	t.Cleanup(func() { svc.Shutdown(stopNow()) })
+	c, err := svc.CreateCall(t.Context(), sipsim.CreateCallRequest{AccountID: sipsim.DefaultAccountID, PhoneID: f.phone.ID, TargetNumber: "+33698765432"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := store.Create(t.Context(), sipsim.DefaultAccountID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, "RIFF")
+	w.Close()
+	close(tel.release)
+	return tel, f, svc, store, c
 }

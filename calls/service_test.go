@@ -10,6 +10,7 @@ import (
 
 	"github.com/sipsim/sipsim"
 	"github.com/sipsim/sipsim/sqlite"
+	"github.com/sipsim/sipsim/storetest"
 )
 
 // scriptedTelephony plays a fixed sequence of progress reports, then waits
@@ -48,32 +49,14 @@ type fixture struct {
 	svc   *Service
 	tel   *scriptedTelephony
 	phone *sipsim.Phone
-	now   time.Time  // when the fixture was made
-	clock *testClock // the service's and the store's clock, still at now until moved
-}
-
-// testClock is a clock that moves only when told to.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	now   time.Time        // when the fixture was made
+	clock *storetest.Clock // the service's and the store's clock, still at now until moved
 }
 
 func newFixture(t *testing.T, tel *scriptedTelephony) *fixture {
 	t.Helper()
 	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
-	clock := &testClock{t: now}
+	clock := storetest.NewClock(now)
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "t.db"), clock.Now)
 	if err != nil {
 		t.Fatal(err)

@@ -85,16 +85,9 @@ func (db *DB) Accounts(ctx context.Context) ([]*sipsim.Account, error) {
 // UpdateAccount implements sipsim.AccountStore.
 func (db *DB) UpdateAccount(ctx context.Context, a *sipsim.Account) error {
 	return db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `
+		return execOne(ctx, tx, "update account", errAccountNotFound, `
 			UPDATE accounts SET name = ?, country = ?, allowed_countries = ?, max_concurrent_calls = ?,
 				daily_minutes = ?, calls_per_minute_per_token = ?, calls_per_minute_per_phone = ?
 			WHERE id = ?`, append(accountArgs(a), a.ID)...)
-		if err != nil {
-			return fmt.Errorf("update account: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errAccountNotFound()
-		}
-		return nil
 	})
 }

@@ -54,3 +54,18 @@ func inList[T any](values []T) (string, []any) {
 	}
 	return "(" + strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", ") + ")", args
 }
+
+// execOne runs a statement that must change one row: notFound's error when
+// it changed none.
+func execOne(ctx context.Context, tx *sql.Tx, op string, notFound func() error, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	} else if n == 0 {
+		return notFound()
+	}
+	return nil
+}

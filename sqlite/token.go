@@ -83,14 +83,7 @@ func (db *DB) TokenByHash(ctx context.Context, hash string) (*sipsim.Token, erro
 // RevokeToken deletes a token of the account.
 func (db *DB) RevokeToken(ctx context.Context, accountID, id int64) error {
 	return db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE account_id = ? AND id = ?`, accountID, id)
-		if err != nil {
-			return fmt.Errorf("revoke token: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errTokenNotFound()
-		}
-		return nil
+		return execOne(ctx, tx, "revoke token", errTokenNotFound, `DELETE FROM tokens WHERE account_id = ? AND id = ?`, accountID, id)
 	})
 }
 
@@ -136,12 +129,8 @@ func (db *DB) ClientByClientID(ctx context.Context, clientID string) (*sipsim.OA
 // transaction: none of them works once it returns.
 func (db *DB) RevokeClient(ctx context.Context, clientID string) error {
 	return db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM oauth_clients WHERE client_id = ?`, clientID)
-		if err != nil {
-			return fmt.Errorf("revoke client: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errClientNotFound()
+		if err := execOne(ctx, tx, "revoke client", errClientNotFound, `DELETE FROM oauth_clients WHERE client_id = ?`, clientID); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE client_id = ?`, clientID); err != nil {
 			return fmt.Errorf("revoke client tokens: %w", err)

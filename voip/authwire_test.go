@@ -17,12 +17,12 @@ import (
 
 func TestIntegrationExpiredNonceIsStaleNotWrong(t *testing.T) {
 	clock := newFakeClock()
-	te := startEngineWith(t, func(c *Config) { c.Now = clock.now }, nil)
+	te := startEngineWith(t, func(c *Config) { c.Now = clock.Now }, nil)
 	u := newRawUA(t, "127.0.0.1", te.e)
 
 	req := u.request(sip.REGISTER, "101")
 	challenge := u.exchange(req)
-	clock.advance(6 * time.Minute) // nonces live 5 minutes
+	clock.Advance(6 * time.Minute) // nonces live 5 minutes
 	res := u.exchange(u.retry(req, authHeader(t, challenge, req, "101", "secret-101", "MD5", 1)))
 	www := res.GetHeader("WWW-Authenticate")
 	if res.StatusCode != sip.StatusUnauthorized || www == nil || !strings.Contains(www.Value(), "stale=true") {

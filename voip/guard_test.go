@@ -6,10 +6,12 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/sipsim/sipsim/storetest"
 )
 
-func testGuard(clock *fakeClock, capacity int) *sourceGuard {
-	return newSourceGuard(clock.now, slog.New(slog.DiscardHandler),
+func testGuard(clock *storetest.Clock, capacity int) *sourceGuard {
+	return newSourceGuard(clock.Now, slog.New(slog.DiscardHandler),
 		guardLimits{failures: 3, window: time.Minute, ban: 10 * time.Minute, sources: capacity})
 }
 
@@ -39,11 +41,11 @@ func TestGuardBansAfterRepeatedFailuresUntilTheBanEnds(t *testing.T) {
 		t.Fatal("the ban spilled over to another address")
 	}
 
-	clock.advance(10*time.Minute - time.Second)
+	clock.Advance(10*time.Minute - time.Second)
 	if !g.banned(attacker) {
 		t.Fatal("ban lifted early")
 	}
-	clock.advance(2 * time.Second)
+	clock.Advance(2 * time.Second)
 	if g.banned(attacker) {
 		t.Fatal("ban not lifted after 10 minutes")
 	}
@@ -59,9 +61,9 @@ func TestGuardFailuresSpreadBeyondTheWindowDoNotBan(t *testing.T) {
 	g := testGuard(clock, 100)
 	for range 10 {
 		g.authFailed("192.0.2.66:5060")
-		clock.advance(31 * time.Second) // at most 2 failures in any minute
+		clock.Advance(31 * time.Second) // at most 2 failures in any minute
 		g.authFailed("192.0.2.66:5060")
-		clock.advance(31 * time.Second)
+		clock.Advance(31 * time.Second)
 	}
 	if g.banned(attacker) {
 		t.Fatal("a phone retrying slowly was banned")

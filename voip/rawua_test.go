@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/sipsim/sipsim"
 	"github.com/sipsim/sipsim/sqlite"
+	"github.com/sipsim/sipsim/storetest"
 	"github.com/sipsim/sipsim/voip/media"
 )
 
@@ -28,25 +28,8 @@ import (
 // a fake clock, and a bare UDP user agent that can sit on any loopback
 // address and send what no SIP stack would.
 
-// fakeClock is a settable clock for Config.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newFakeClock is a clock for Config.Now that moves only when told to.
+func newFakeClock() *storetest.Clock { return storetest.NewClock(time.Now()) }
 
 // startEngineWith is startEngine (phone 101, password "secret-101") with
 // a config the test adjusts, handset calls going to router (nil: none),

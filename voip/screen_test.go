@@ -185,7 +185,7 @@ func TestIntegrationRepeatedFailuresBanTheSourceOnly(t *testing.T) {
 	clock := newFakeClock()
 	router := &countingRouter{}
 	te := startEngineWith(t, func(c *Config) {
-		c.Now = clock.now
+		c.Now = clock.Now
 		c.AuthFailureLimit, c.AuthFailureWindow, c.AuthBanDuration = 6, time.Minute, 10*time.Minute
 	}, router)
 	attacker := newRawUA(t, "127.0.0.2", te.e)
@@ -230,7 +230,7 @@ func TestIntegrationRepeatedFailuresBanTheSourceOnly(t *testing.T) {
 		t.Fatalf("%d unauthenticated calls reached the router", n)
 	}
 
-	clock.advance(10*time.Minute + time.Second)
+	clock.Advance(10*time.Minute + time.Second)
 	if res := attacker.exchange(attacker.request(sip.OPTIONS, "100")); res.StatusCode != 200 {
 		t.Fatalf("after the ban: %s", res.StartLine())
 	}

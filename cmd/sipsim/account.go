@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/sipsim/sipsim"
 	"github.com/sipsim/sipsim/e164"
@@ -19,8 +18,7 @@ func runAccountCreate(ctx context.Context, args []string, getenv func(string) st
 	domain := fs.String("sip-domain", "", "the SIP domain its phones register to, e.g. acme.sip.example.com (also their digest realm)")
 	country := fs.String("country", "", "ISO 3166 region of the account, e.g. FR: the default allowed destination")
 	countries := fs.String("allowed-countries", "", "comma-separated regions calls may go to (default: --country)")
-	dataDir := fs.String("data-dir", "./sipsim-data", "data directory holding the SQLite database")
-	dbURL := fs.String("db", "", "database URL or SQLite path (default: sipsim.db in --data-dir)")
+	sf := addStoreFlags(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -46,9 +44,8 @@ func runAccountCreate(ctx context.Context, args []string, getenv func(string) st
 		fmt.Fprintln(stderr, "sipsim:", strings.Join(problems, "; "))
 		return usageError{"invalid account"}
 	}
-	db, err := openStore(ctx, *dbURL, *dataDir, time.Now)
+	db, err := sf.open(ctx, stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "sipsim:", err)
 		return err
 	}
 	defer db.Close()

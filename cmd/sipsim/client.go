@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/sipsim/sipsim"
 )
@@ -17,8 +16,7 @@ func runClientCreate(ctx context.Context, args []string, getenv func(string) str
 	scopes := fs.String("scopes", "", "comma-separated scopes the client may ask for: "+scopeList())
 	name := fs.String("name", "", "a label to recognise the client by")
 	account := fs.Int64("account", sipsim.DefaultAccountID, "the account its tokens act for")
-	dataDir := fs.String("data-dir", "./sipsim-data", "data directory holding the SQLite database")
-	dbURL := fs.String("db", "", "database URL or SQLite path (default: sipsim.db in --data-dir)")
+	sf := addStoreFlags(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -26,7 +24,7 @@ func runClientCreate(ctx context.Context, args []string, getenv func(string) str
 	if err != nil {
 		return err
 	}
-	db, err := openForAccount(ctx, *dbURL, *dataDir, *account, list, stderr)
+	db, err := openForAccount(ctx, sf, *account, list, stderr)
 	if err != nil {
 		return err
 	}
@@ -48,8 +46,7 @@ func runClientCreate(ctx context.Context, args []string, getenv func(string) str
 func runClientRevoke(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := newFlagSet("sipsim client revoke", stderr)
 	clientID := fs.String("client-id", "", "the client to revoke (sipsim client create printed it)")
-	dataDir := fs.String("data-dir", "./sipsim-data", "data directory holding the SQLite database")
-	dbURL := fs.String("db", "", "database URL or SQLite path (default: sipsim.db in --data-dir)")
+	sf := addStoreFlags(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -57,9 +54,8 @@ func runClientRevoke(ctx context.Context, args []string, getenv func(string) str
 		fmt.Fprintln(stderr, "sipsim: --client-id is required")
 		return usageError{"client id expected"}
 	}
-	db, err := openStore(ctx, *dbURL, *dataDir, time.Now)
+	db, err := sf.open(ctx, stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "sipsim:", err)
 		return err
 	}
 	defer db.Close()
@@ -77,8 +73,7 @@ func runTokenRevoke(ctx context.Context, args []string, getenv func(string) stri
 	fs := newFlagSet("sipsim token revoke", stderr)
 	account := fs.Int64("account", sipsim.DefaultAccountID, "the token's account")
 	id := fs.Int64("id", 0, "the token to revoke (sipsim token create printed it)")
-	dataDir := fs.String("data-dir", "./sipsim-data", "data directory holding the SQLite database")
-	dbURL := fs.String("db", "", "database URL or SQLite path (default: sipsim.db in --data-dir)")
+	sf := addStoreFlags(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -86,9 +81,8 @@ func runTokenRevoke(ctx context.Context, args []string, getenv func(string) stri
 		fmt.Fprintln(stderr, "sipsim: --id is required")
 		return usageError{"token id expected"}
 	}
-	db, err := openStore(ctx, *dbURL, *dataDir, time.Now)
+	db, err := sf.open(ctx, stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "sipsim:", err)
 		return err
 	}
 	defer db.Close()

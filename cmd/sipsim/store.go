@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,4 +35,25 @@ func openStore(ctx context.Context, dbURL, dataDir string, now func() time.Time)
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// storeFlags are the --data-dir and --db flags of the administration
+// commands, which work on the server's database.
+type storeFlags struct{ dataDir, dbURL *string }
+
+func addStoreFlags(fs *flag.FlagSet) storeFlags {
+	return storeFlags{
+		dataDir: fs.String("data-dir", "./sipsim-data", "data directory holding the SQLite database"),
+		dbURL:   fs.String("db", "", "database URL or SQLite path (default: sipsim.db in --data-dir)"),
+	}
+}
+
+// open opens the database the flags name, saying why on stderr if it
+// cannot.
+func (f storeFlags) open(ctx context.Context, stderr io.Writer) (*sqlite.DB, error) {
+	db, err := openStore(ctx, *f.dbURL, *f.dataDir, time.Now)
+	if err != nil {
+		fmt.Fprintln(stderr, "sipsim:", err)
+	}
+	return db, err
 }

@@ -20,8 +20,7 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 	scopes := fs.String("scopes", "", "comma-separated scopes: "+scopeList())
 	name := fs.String("name", "", "a label to recognise the token by")
 	account := fs.Int64("account", sipsim.DefaultAccountID, "the account the token acts for (sipsim account create prints it)")
-	dataDir := fs.String("data-dir", "./sipsim-data", "data directory holding the SQLite database")
-	dbURL := fs.String("db", "", "database URL or SQLite path (default: sipsim.db in --data-dir)")
+	sf := addStoreFlags(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -29,7 +28,7 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	db, err := openForAccount(ctx, *dbURL, *dataDir, *account, list, stderr)
+	db, err := openForAccount(ctx, sf, *account, list, stderr)
 	if err != nil {
 		return err
 	}
@@ -47,14 +46,13 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 
 // openForAccount opens the store for creating credentials of account with
 // scopes: the account must exist, and only the operator's may administer.
-func openForAccount(ctx context.Context, dbURL, dataDir string, account int64, scopes []sipsim.Scope, stderr io.Writer) (*sqlite.DB, error) {
+func openForAccount(ctx context.Context, sf storeFlags, account int64, scopes []sipsim.Scope, stderr io.Writer) (*sqlite.DB, error) {
 	if account != sipsim.DefaultAccountID && slices.Contains(scopes, sipsim.ScopeAccountsAdmin) {
 		fmt.Fprintf(stderr, "sipsim: %s is for the operator account (%d) only\n", sipsim.ScopeAccountsAdmin, sipsim.DefaultAccountID)
 		return nil, usageError{"admin scope for a tenant"}
 	}
-	db, err := openStore(ctx, dbURL, dataDir, time.Now)
+	db, err := sf.open(ctx, stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "sipsim:", err)
 		return nil, err
 	}
 	if _, err := db.Account(ctx, account); err != nil {
