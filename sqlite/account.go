@@ -72,14 +72,15 @@ func (db *DB) oneAccount(ctx context.Context, where string, arg any) (*sipsim.Ac
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errAccountNotFound()
 	} else if err != nil {
-		return nil, fmt.Errorf("account: %w", err)
+		return nil, unreadable(fmt.Errorf("account: %w", err))
 	}
 	return a, nil
 }
 
 // Accounts implements sipsim.AccountStore.
 func (db *DB) Accounts(ctx context.Context) ([]*sipsim.Account, error) {
-	return queryAll(ctx, db.reader, scanAccount, accountSelect+"ORDER BY id")
+	accounts, err := queryAll(ctx, db.reader, scanAccount, accountSelect+"ORDER BY id")
+	return accounts, unreadable(err)
 }
 
 // UpdateAccount implements sipsim.AccountStore.

@@ -45,7 +45,7 @@ func (db *DB) AudioFile(ctx context.Context, accountID, id int64) (*sipsim.Audio
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errAudioFileNotFound()
 	} else if err != nil {
-		return nil, fmt.Errorf("audio file %d: %w", id, err)
+		return nil, unreadable(fmt.Errorf("audio file %d: %w", id, err))
 	}
 	return f, nil
 }
@@ -54,7 +54,7 @@ func (db *DB) AudioFile(ctx context.Context, accountID, id int64) (*sipsim.Audio
 func (db *DB) AudioFiles(ctx context.Context, accountID int64) ([]*sipsim.AudioFile, error) {
 	fs, err := queryAll(ctx, db.reader, scanAudioFile, audioFileSelect+"WHERE account_id = ? ORDER BY id", accountID)
 	if err != nil {
-		return nil, fmt.Errorf("audio files: %w", err)
+		return nil, unreadable(fmt.Errorf("audio files: %w", err))
 	}
 	return fs, nil
 }
@@ -72,7 +72,7 @@ func (db *DB) AudioFileData(ctx context.Context, accountID, id int64) (*sipsim.A
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, errAudioFileNotFound()
 	} else if err != nil {
-		return nil, nil, fmt.Errorf("audio file %d: %w", id, err)
+		return nil, nil, unreadable(fmt.Errorf("audio file %d: %w", id, err))
 	}
 	return &f, data, nil
 }

@@ -117,7 +117,7 @@ func (db *DB) TalkTime(ctx context.Context, accountID int64, since time.Time) (t
 	err := db.reader.QueryRowContext(ctx, talkTimeQuery,
 		accountID, encodeTime(since), encodeTime(db.stamp()), accountID, string(sipsim.CallInProgress)).Scan(&days)
 	if err != nil {
-		return 0, fmt.Errorf("talk time: %w", err)
+		return 0, unreadable(fmt.Errorf("talk time: %w", err))
 	}
 	return time.Duration(days * float64(24*time.Hour)).Round(time.Millisecond), nil
 }

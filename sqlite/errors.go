@@ -69,6 +69,26 @@ var unavailableMessages = map[int]string{
 // carry a code (a constraint violation worded as ECONFLICT, say) and any
 // other error pass unchanged.
 func unavailable(err error) error {
+	return classify(err, unavailableMessages)
+}
+
+// unreadableMessages are unavailableMessages for reads: nothing was being
+// changed, and a full disk or a read-only file does not stop a read.
+var unreadableMessages = map[int]string{
+	sqlite3.SQLITE_BUSY:     "The database is locked by another process; retry shortly",
+	sqlite3.SQLITE_LOCKED:   "The database is locked; retry shortly",
+	sqlite3.SQLITE_IOERR:    "The database could not be read; retry later",
+	sqlite3.SQLITE_CANTOPEN: "The database file could not be opened; retry later",
+}
+
+// unreadable is unavailable for errors of reads.
+func unreadable(err error) error {
+	return classify(err, unreadableMessages)
+}
+
+// classify marks err EUNAVAILABLE with the message messages has for its
+// SQLite result code, if any.
+func classify(err error, messages map[int]string) error {
 	if err == nil {
 		return nil
 	}
@@ -81,7 +101,7 @@ func unavailable(err error) error {
 	}
 	// Extended codes (SQLITE_IOERR_WRITE...) keep the primary code in
 	// their low byte.
-	msg, ok := unavailableMessages[e.Code()&0xff]
+	msg, ok := messages[e.Code()&0xff]
 	if !ok {
 		return err
 	}

@@ -98,7 +98,7 @@ func (db *DB) Events(ctx context.Context, f sipsim.EventFilter) ([]*sipsim.CallE
 	where, args := eventsQuery(f)
 	events, err := queryAll(ctx, db.reader, scanEvent, eventSelect+where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("events: %w", err)
+		return nil, unreadable(fmt.Errorf("events: %w", err))
 	}
 	return events, nil
 }
@@ -108,7 +108,7 @@ func (db *DB) LatestEventID(ctx context.Context, accountID int64) (int64, error)
 	var id int64
 	err := db.reader.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM call_events WHERE account_id = ?", accountID).Scan(&id)
 	if err != nil {
-		return 0, fmt.Errorf("latest event id: %w", err)
+		return 0, unreadable(fmt.Errorf("latest event id: %w", err))
 	}
 	return id, nil
 }
@@ -119,7 +119,7 @@ func (db *DB) CallEvents(ctx context.Context, accountID int64, callID string) ([
 	events, err := queryAll(ctx, db.reader, scanEvent,
 		eventSelect+"WHERE account_id = ? AND call_id = ? ORDER BY id", accountID, callID)
 	if err != nil {
-		return nil, fmt.Errorf("call events: %w", err)
+		return nil, unreadable(fmt.Errorf("call events: %w", err))
 	}
 	return events, nil
 }

@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,26 +23,7 @@ import (
 // restart.
 func TestAPIDiskFullAnswers503AndRecovers(t *testing.T) {
 	db := openTest(t, filepath.Join(t.TempDir(), "sipsim.db"), fixedClock())
-	const secret = "fault-test-token"
-	if err := db.CreateToken(t.Context(), &sipsim.Token{
-		AccountID: sipsim.DefaultAccountID, Name: "test", Scopes: sipsim.AllScopes, Hash: sipsim.HashToken(secret),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	api := httpapi.NewServer(httpapi.Config{
-		Tokens: db, Accounts: db, Phones: db, Registrations: db, Tags: db, Webhooks: db,
-		Idempotency: db, Events: db, AudioFiles: db, Calls: noCalls{}, Bus: noBus{},
-	})
-	do := func(method, path, contentType string, body []byte) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(method, path, strings.NewReader(string(body)))
-		req.Header.Set("Authorization", "Bearer "+secret)
-		if contentType != "" {
-			req.Header.Set("Content-Type", contentType)
-		}
-		rec := httptest.NewRecorder()
-		api.ServeHTTP(rec, req)
-		return rec
-	}
+	do := apiOver(t, db)
 	if rec := do(http.MethodPost, "/api/v2/tags", "application/json", []byte(`{"name": "kept"}`)); rec.Code != http.StatusCreated {
 		t.Fatalf("POST /api/v2/tags = %d %s", rec.Code, rec.Body)
 	}
@@ -59,6 +41,67 @@ func TestAPIDiskFullAnswers503AndRecovers(t *testing.T) {
 	freeDisk(t, db)
 	if rec := do(http.MethodPost, "/api/v2/audio-files", contentType, upload); rec.Code != http.StatusCreated {
 		t.Fatalf("POST /api/v2/audio-files once space is freed = %d %s", rec.Code, rec.Body)
+	}
+}
+
+// A database that cannot be read (its file replaced by something SQLite
+// cannot open, as when a volume goes away) answers reads with 503, not
+// 500, and serves them again as soon as the file is back.
+func TestAPIUnreadableDatabaseAnswers503AndRecovers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sipsim.db")
+	db := openTest(t, path, fixedClock())
+	do := apiOver(t, db)
+	if rec := do(http.MethodPost, "/api/v2/tags", "application/json", []byte(`{"name": "kept"}`)); rec.Code != http.StatusCreated {
+		t.Fatalf("POST /api/v2/tags = %d %s", rec.Code, rec.Body)
+	}
+
+	// Readers open new connections from now on, and the path is a
+	// directory.
+	db.reader.SetMaxIdleConns(0)
+	if err := os.Rename(path, path+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, route := range []string{"/api/v2/tags", "/api/v2/phones", "/api/v2/calls", "/api/v2/webhooks"} {
+		checkUnavailableEnvelope(t, do(http.MethodGet, route, "", nil), route, "could not be opened")
+	}
+
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".away", path); err != nil {
+		t.Fatal(err)
+	}
+	if rec := do(http.MethodGet, "/api/v2/tags", "", nil); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"name":"kept"`) {
+		t.Fatalf("GET /api/v2/tags once the file is back = %d %s; want the tag stored before", rec.Code, rec.Body)
+	}
+}
+
+// apiOver is the HTTP API in front of db, with a token of every scope; the
+// function it returns sends one request with that token.
+func apiOver(t *testing.T, db *DB) func(method, path, contentType string, body []byte) *httptest.ResponseRecorder {
+	t.Helper()
+	const secret = "fault-test-token"
+	if err := db.CreateToken(t.Context(), &sipsim.Token{
+		AccountID: sipsim.DefaultAccountID, Name: "test", Scopes: sipsim.AllScopes, Hash: sipsim.HashToken(secret),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	api := httpapi.NewServer(httpapi.Config{
+		Tokens: db, Accounts: db, Phones: db, Registrations: db, Tags: db, Webhooks: db,
+		Idempotency: db, Events: db, AudioFiles: db, Calls: noCalls{}, Bus: noBus{},
+	})
+	return func(method, path, contentType string, body []byte) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(string(body)))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		return rec
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -142,5 +143,54 @@ func TestOnlyDatabaseFaultsAreUnavailable(t *testing.T) {
 	})
 	if code := sipsim.ErrorCode(err); err == nil || code != sipsim.EINTERNAL {
 		t.Errorf("broken statement: code %q (%v), want internal", code, err)
+	}
+}
+
+// Every read of a database whose file cannot be opened is EUNAVAILABLE
+// (503 for the API user), never an uncoded error that would be a 500.
+func TestEveryReadOfAnUnopenableDatabaseIsUnavailable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sipsim.db")
+	db := openTest(t, path, fixedClock())
+	db.reader.SetMaxIdleConns(0) // every read opens a connection
+	if err := os.Rename(path, path+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ctx, a, now := t.Context(), sipsim.DefaultAccountID, fixedClock()()
+	reads := map[string]func() error{
+		"Account":               func() error { _, err := db.Account(ctx, a); return err },
+		"AccountBySIPDomain":    func() error { _, err := db.AccountBySIPDomain(ctx, "sipsim"); return err },
+		"Accounts":              func() error { _, err := db.Accounts(ctx); return err },
+		"ActiveCall":            func() error { _, err := db.ActiveCall(ctx, a, 1); return err },
+		"ActiveCalls":           func() error { _, err := db.ActiveCalls(ctx); return err },
+		"AudioFile":             func() error { _, err := db.AudioFile(ctx, a, 1); return err },
+		"AudioFileData":         func() error { _, _, err := db.AudioFileData(ctx, a, 1); return err },
+		"AudioFiles":            func() error { _, err := db.AudioFiles(ctx, a); return err },
+		"Call":                  func() error { _, err := db.Call(ctx, a, "call_x"); return err },
+		"CallEvents":            func() error { _, err := db.CallEvents(ctx, a, "call_x"); return err },
+		"Calls":                 func() error { _, err := db.Calls(ctx, sipsim.CallFilter{AccountID: a}); return err },
+		"ClientByClientID":      func() error { _, err := db.ClientByClientID(ctx, "cl"); return err },
+		"Events":                func() error { _, err := db.Events(ctx, sipsim.EventFilter{AccountID: a}); return err },
+		"LatestEventID":         func() error { _, err := db.LatestEventID(ctx, a); return err },
+		"Phone":                 func() error { _, err := db.Phone(ctx, a, 1); return err },
+		"PhoneByInternalNumber": func() error { _, err := db.PhoneByInternalNumber(ctx, a, 101); return err },
+		"Phones":                func() error { _, err := db.Phones(ctx, sipsim.PhoneFilter{AccountID: a}); return err },
+		"RecentCall":            func() error { _, err := db.RecentCall(ctx, a, 1, "+33612345678", now); return err },
+		"RegisteredPhoneIDs":    func() error { _, err := db.RegisteredPhoneIDs(ctx, a, now); return err },
+		"Registrations":         func() error { _, err := db.Registrations(ctx, 1, now); return err },
+		"Tag":                   func() error { _, err := db.Tag(ctx, a, 1); return err },
+		"Tags":                  func() error { _, err := db.Tags(ctx, a); return err },
+		"TalkTime":              func() error { _, err := db.TalkTime(ctx, a, now); return err },
+		"TokenByHash":           func() error { _, err := db.TokenByHash(ctx, "h"); return err },
+		"Webhook":               func() error { _, err := db.Webhook(ctx, a, 1); return err },
+		"WebhookDeliveries":     func() error { _, err := db.WebhookDeliveries(ctx, a, 1, 10); return err },
+		"Webhooks":              func() error { _, err := db.Webhooks(ctx, a); return err },
+	}
+	for name, read := range reads {
+		if err := read(); sipsim.ErrorCode(err) != sipsim.EUNAVAILABLE {
+			t.Errorf("%s: error %v (code %q), want %s", name, err, sipsim.ErrorCode(err), sipsim.EUNAVAILABLE)
+		}
 	}
 }

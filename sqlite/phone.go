@@ -124,7 +124,7 @@ func (db *DB) Phone(ctx context.Context, accountID, id int64) (*sipsim.Phone, er
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errPhoneNotFound()
 	} else if err != nil {
-		return nil, fmt.Errorf("phone %d: %w", id, err)
+		return nil, unreadable(fmt.Errorf("phone %d: %w", id, err))
 	}
 	return p, nil
 }
@@ -136,7 +136,7 @@ func (db *DB) PhoneByInternalNumber(ctx context.Context, accountID int64, intern
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errPhoneNotFound()
 	} else if err != nil {
-		return nil, fmt.Errorf("phone by internal number %d: %w", internalNumber, err)
+		return nil, unreadable(fmt.Errorf("phone by internal number %d: %w", internalNumber, err))
 	}
 	return p, nil
 }
@@ -152,19 +152,19 @@ func (db *DB) Phones(ctx context.Context, f sipsim.PhoneFilter) ([]*sipsim.Phone
 	}
 	rows, err := db.reader.QueryContext(ctx, query+" ORDER BY id", args...)
 	if err != nil {
-		return nil, fmt.Errorf("phones: %w", err)
+		return nil, unreadable(fmt.Errorf("phones: %w", err))
 	}
 	defer rows.Close()
 	phones := []*sipsim.Phone{}
 	for rows.Next() {
 		p, err := scanPhone(rows)
 		if err != nil {
-			return nil, fmt.Errorf("phones: %w", err)
+			return nil, unreadable(fmt.Errorf("phones: %w", err))
 		}
 		phones = append(phones, p)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("phones: %w", err)
+		return nil, unreadable(fmt.Errorf("phones: %w", err))
 	}
 	return phones, nil
 }

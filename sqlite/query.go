@@ -40,10 +40,10 @@ func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, erro
 func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return unreadable(fmt.Errorf("begin: %w", err))
 	}
 	defer tx.Rollback() // nothing to commit
-	return fn(tx)
+	return unreadable(fn(tx))
 }
 
 // inList returns "(?, ?, …)" for n values and the values as arguments.

@@ -75,7 +75,7 @@ func (db *DB) Registrations(ctx context.Context, phoneID int64, now time.Time) (
 		WHERE phone_id = ? AND expires_at > ?
 		ORDER BY updated_at DESC, contact`, phoneID, encodeTime(now))
 	if err != nil {
-		return nil, fmt.Errorf("registrations: %w", err)
+		return nil, unreadable(fmt.Errorf("registrations: %w", err))
 	}
 	defer rows.Close()
 	regs := []*sipsim.Registration{}
@@ -84,12 +84,12 @@ func (db *DB) Registrations(ctx context.Context, phoneID int64, now time.Time) (
 		err := rows.Scan(&r.AccountID, &r.PhoneID, &r.Contact, &r.Received, &r.Transport, &r.UserAgent,
 			&r.CallID, &r.CSeq, timeCol{&r.ExpiresAt}, timeCol{&r.UpdatedAt})
 		if err != nil {
-			return nil, fmt.Errorf("registrations: %w", err)
+			return nil, unreadable(fmt.Errorf("registrations: %w", err))
 		}
 		regs = append(regs, &r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("registrations: %w", err)
+		return nil, unreadable(fmt.Errorf("registrations: %w", err))
 	}
 	return regs, nil
 }
@@ -101,19 +101,19 @@ func (db *DB) RegisteredPhoneIDs(ctx context.Context, accountID int64, now time.
 		SELECT DISTINCT phone_id FROM registrations
 		WHERE account_id = ? AND expires_at > ?`, accountID, encodeTime(now))
 	if err != nil {
-		return nil, fmt.Errorf("registered phones: %w", err)
+		return nil, unreadable(fmt.Errorf("registered phones: %w", err))
 	}
 	defer rows.Close()
 	ids := map[int64]bool{}
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("registered phones: %w", err)
+			return nil, unreadable(fmt.Errorf("registered phones: %w", err))
 		}
 		ids[id] = true
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("registered phones: %w", err)
+		return nil, unreadable(fmt.Errorf("registered phones: %w", err))
 	}
 	return ids, nil
 }

@@ -50,7 +50,7 @@ func (db *DB) Tag(ctx context.Context, accountID, id int64) (*sipsim.Tag, error)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errTagNotFound()
 	} else if err != nil {
-		return nil, fmt.Errorf("tag %d: %w", id, err)
+		return nil, unreadable(fmt.Errorf("tag %d: %w", id, err))
 	}
 	return t, nil
 }
@@ -59,7 +59,7 @@ func (db *DB) Tag(ctx context.Context, accountID, id int64) (*sipsim.Tag, error)
 func (db *DB) Tags(ctx context.Context, accountID int64) ([]*sipsim.Tag, error) {
 	tags, err := queryAll(ctx, db.reader, scanTag, tagSelect+"WHERE account_id = ? ORDER BY name, id", accountID)
 	if err != nil {
-		return nil, fmt.Errorf("tags: %w", err)
+		return nil, unreadable(fmt.Errorf("tags: %w", err))
 	}
 	return tags, nil
 }

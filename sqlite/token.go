@@ -74,7 +74,7 @@ func (db *DB) TokenByHash(ctx context.Context, hash string) (*sipsim.Token, erro
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errTokenNotFound()
 	} else if err != nil {
-		return nil, fmt.Errorf("token by hash: %w", err)
+		return nil, unreadable(fmt.Errorf("token by hash: %w", err))
 	}
 	t.Scopes = decodeScopes(scopes)
 	return &t, nil
@@ -119,7 +119,7 @@ func (db *DB) ClientByClientID(ctx context.Context, clientID string) (*sipsim.OA
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errClientNotFound()
 	} else if err != nil {
-		return nil, fmt.Errorf("client: %w", err)
+		return nil, unreadable(fmt.Errorf("client: %w", err))
 	}
 	c.Scopes = decodeScopes(scopes)
 	return &c, nil

@@ -54,7 +54,7 @@ func (db *DB) Webhook(ctx context.Context, accountID, id int64) (*sipsim.Webhook
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("webhook %d: %w", id, err)
+		return nil, unreadable(fmt.Errorf("webhook %d: %w", id, err))
 	}
 	if len(hooks) == 0 {
 		return nil, errWebhookNotFound()
@@ -70,7 +70,7 @@ func (db *DB) Webhooks(ctx context.Context, accountID int64) ([]*sipsim.Webhook,
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("webhooks: %w", err)
+		return nil, unreadable(fmt.Errorf("webhooks: %w", err))
 	}
 	return hooks, nil
 }
