@@ -125,6 +125,9 @@ func (d *Dispatcher) post(ctx context.Context, del *sipsim.Delivery, at time.Tim
 // transportError says in a line why no (complete) response came, without
 // repeating the URL the log already names.
 func (d *Dispatcher) transportError(err error) string {
+	if refused, ok := errors.AsType[*RefusedAddressError](err); ok {
+		return "refused: " + refused.Error() + " (not in webhook-allow-networks)"
+	}
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		if ue.Timeout() {
 			return fmt.Sprintf("timed out after %s", d.timeout)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -36,8 +37,17 @@ type DispatcherConfig struct {
 	// timeout. Redirects are never followed (a 3xx is a failed attempt,
 	// so a delivery cannot be bounced to another host): the client is
 	// copied with its CheckRedirect replaced, and a zero Timeout becomes
-	// DefaultTimeout so that a silent endpoint cannot hold a worker.
+	// DefaultTimeout so that a silent endpoint cannot hold a worker. Its
+	// Transport must be nil or an *http.Transport: it is copied with a
+	// dialer that refuses non-public addresses (see AllowNetworks) and
+	// without a proxy.
 	Client *http.Client
+	// AllowNetworks are the networks deliveries may connect to besides
+	// public unicast addresses: receivers inside the company network.
+	// Loopback, private, link-local and other special-purpose addresses
+	// are refused unless listed here. Default: none.
+	AllowNetworks []netip.Prefix
+
 	Now    func() time.Time // default time.Now
 	Logger *slog.Logger     // default slog.Default()
 
@@ -93,6 +103,7 @@ func NewDispatcher(cfg DispatcherConfig) *Dispatcher {
 		client.Timeout = DefaultTimeout
 	}
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	client.Transport = guardedTransport(client.Transport, NewAddressGuard(cfg.AllowNetworks))
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

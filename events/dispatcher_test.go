@@ -345,7 +345,7 @@ func TestStopFinishesThePostInFlight(t *testing.T) {
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() {
-		errc <- events.NewDispatcher(events.DispatcherConfig{Store: e.db, PollInterval: 10 * time.Millisecond}).Run(ctx)
+		errc <- events.NewDispatcher(events.DispatcherConfig{Store: e.db, AllowNetworks: loopback, PollInterval: 10 * time.Millisecond}).Run(ctx)
 	}()
 	e.placeCall()
 	select {

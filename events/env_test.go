@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -150,9 +151,23 @@ func (e *env) all(webhookID int64, status sipsim.DeliveryStatus, n int) func() b
 	}
 }
 
-// run starts a dispatcher on the env's store and bus; the returned stop
-// (also run at cleanup) cancels it and waits for Run to return.
+// loopback are the networks the tests' receivers listen on: httptest
+// servers on 127.0.0.1 (and ::1).
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// run starts a dispatcher on the env's store and bus, allowed to deliver
+// to loopback unless cfg says otherwise; the returned stop (also run at
+// cleanup) cancels it and waits for Run to return.
 func (e *env) run(cfg events.DispatcherConfig) (stop func()) {
+	if cfg.AllowNetworks == nil {
+		cfg.AllowNetworks = loopback
+	}
+	return e.start(cfg)
+}
+
+// start is run with cfg as given: without AllowNetworks, the dispatcher
+// refuses the tests' loopback receivers.
+func (e *env) start(cfg events.DispatcherConfig) (stop func()) {
 	if cfg.Store == nil {
 		cfg.Store = e.db
 	}

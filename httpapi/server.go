@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -47,6 +48,13 @@ type Config struct {
 	// when something new is stored.
 	Events sipsim.EventStore
 	Bus    sipsim.EventBus
+	// CheckWebhookAddress says why webhook deliveries may not connect to
+	// an address (nil if they may): registration refuses a URL whose host
+	// is such an IP literal or a localhost name. main passes the
+	// dispatcher's guard (events.AddressGuard.Check), which this package
+	// does not import; nil accepts every URL, deliveries being guarded
+	// at dial time anyway.
+	CheckWebhookAddress func(netip.Addr) error
 	// NewWebhookSecret returns the signing secret of a new webhook.
 	// Default: "whsec_" and 32 random bytes in unpadded base64url.
 	NewWebhookSecret func() string

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -32,7 +33,7 @@ var eventTypes = []string{
 // response only.
 func handleCreateWebhook(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		wh, err := decodeWebhook(w, r)
+		wh, err := decodeWebhook(cfg, w, r)
 		if err != nil {
 			writeError(w, r, cfg, err)
 			return
@@ -50,7 +51,7 @@ func handleCreateWebhook(cfg Config) http.Handler {
 }
 
 // decodeWebhook reads {url, event_types, description}.
-func decodeWebhook(w http.ResponseWriter, r *http.Request) (*sipsim.Webhook, error) {
+func decodeWebhook(cfg Config, w http.ResponseWriter, r *http.Request) (*sipsim.Webhook, error) {
 	if _, err := queryParams(r); err != nil {
 		return nil, err
 	}
@@ -71,6 +72,8 @@ func decodeWebhook(w http.ResponseWriter, r *http.Request) (*sipsim.Webhook, err
 	var problems []string
 	if !webhookURL(wh.URL) {
 		problems = append(problems, fmt.Sprintf("url must be an absolute http or https URL of at most %d characters", maxWebhookURL))
+	} else if why := internalHost(cfg, wh.URL); why != "" {
+		problems = append(problems, "url must not point to a private, loopback or link-local address: "+why)
 	}
 	for i, t := range types {
 		if !slices.Contains(eventTypes, t) {
@@ -95,6 +98,35 @@ func webhookURL(s string) bool {
 	}
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Hostname() != ""
+}
+
+// internalHost says why deliveries to rawURL, a valid webhook URL, would
+// be refused, or returns "". Only what the URL itself shows is judged: an
+// IP literal, or a localhost name (RFC 6761: always loopback). Other names
+// are not resolved here, as what they resolve to can change after
+// registration; the dispatcher checks the address it dials instead.
+func internalHost(cfg Config, rawURL string) string {
+	if cfg.CheckWebhookAddress == nil {
+		return ""
+	}
+	u, _ := url.Parse(rawURL) // webhookURL parsed it
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		// Such a name may resolve to either loopback address; one
+		// allowed is enough to reach the receiver.
+		if cfg.CheckWebhookAddress(netip.IPv6Loopback()) == nil || cfg.CheckWebhookAddress(netip.MustParseAddr("127.0.0.1")) == nil {
+			return ""
+		}
+		return host + " is a loopback name"
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return ""
+	}
+	if err := cfg.CheckWebhookAddress(addr); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 // handleListWebhooks lists the account's webhooks, without secrets.

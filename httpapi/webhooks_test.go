@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -75,6 +77,72 @@ func TestCreateWebhookInvalid(t *testing.T) {
 			t.Errorf("%.80s: a webhook was stored", tt.body)
 		}
 	}
+}
+
+// internalOnly stands in for the dispatcher's address guard (events, which
+// this package does not import): it refuses loopback, private and
+// link-local addresses outside allow.
+func internalOnly(allow ...netip.Prefix) func(netip.Addr) error {
+	return func(a netip.Addr) error {
+		for _, p := range allow {
+			if p.Contains(a) {
+				return nil
+			}
+		}
+		if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() {
+			return fmt.Errorf("%s is internal", a)
+		}
+		return nil
+	}
+}
+
+func TestCreateWebhookRefusesInternalAddresses(t *testing.T) {
+	const msg = "url must not point to a private, loopback or link-local address: "
+	tests := []struct {
+		url  string
+		want string // "" when the webhook is created
+	}{
+		{"http://10.0.0.5/hook", msg + "10.0.0.5 is internal"},
+		{"https://169.254.169.254/latest/meta-data/", msg + "169.254.169.254 is internal"},
+		{"http://127.0.0.1:9000/h", msg + "127.0.0.1 is internal"},
+		{"http://[::1]:9000/h", msg + "::1 is internal"},
+		{"http://[fe80::1%25eth0]/h", msg + "fe80::1%eth0 is internal"},
+		{"http://localhost:9000/h", msg + "localhost is a loopback name"},
+		{"http://API.Localhost./h", msg + "api.localhost is a loopback name"},
+		// Names are not resolved at registration: delivery checks the
+		// address it dials.
+		{"https://crm.example.com/hook", ""},
+		{"http://localhost.example.com/hook", ""},
+		{"https://203.0.113.9/hook", ""},
+		{"https://[2001:db8::1]/hook", ""},
+	}
+	for _, tt := range tests {
+		a := newTestAPIWith(t, func(cfg *Config) { cfg.CheckWebhookAddress = internalOnly() })
+		rec := a.do(t, http.MethodPost, "/api/v2/webhooks", tokAll, `{"url": "`+tt.url+`"}`)
+		if tt.want == "" {
+			checkData(t, rec, http.StatusCreated, nil)
+			continue
+		}
+		if errs := checkError(t, rec, http.StatusBadRequest, "/api/v2/webhooks"); !slices.Equal(errs, []string{tt.want}) {
+			t.Errorf("%s: errors = %q, want %q", tt.url, errs, tt.want)
+		}
+		if len(a.webhooks.hooks) != 0 {
+			t.Errorf("%s: a webhook was stored", tt.url)
+		}
+	}
+}
+
+// Networks the operator allows are accepted at registration, localhost
+// names when a loopback address is allowed.
+func TestCreateWebhookAcceptsAllowedNetworks(t *testing.T) {
+	allow := internalOnly(netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.20.0.0/16"))
+	for _, u := range []string{"http://127.0.0.1:9000/h", "http://localhost:9000/h", "http://10.20.30.40/h"} {
+		a := newTestAPIWith(t, func(cfg *Config) { cfg.CheckWebhookAddress = allow })
+		checkData(t, a.do(t, http.MethodPost, "/api/v2/webhooks", tokAll, `{"url": "`+u+`"}`), http.StatusCreated, nil)
+	}
+	a := newTestAPIWith(t, func(cfg *Config) { cfg.CheckWebhookAddress = allow })
+	checkErrorMessage(t, a.do(t, http.MethodPost, "/api/v2/webhooks", tokAll, `{"url": "http://10.21.0.1/h"}`),
+		http.StatusBadRequest, "/api/v2/webhooks", "url must not point to a private, loopback or link-local address: 10.21.0.1 is internal")
 }
 
 // The secret is shown at creation only.
