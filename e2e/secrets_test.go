@@ -15,12 +15,13 @@ import (
 func TestSecretsAreNeverLoggedNorShownAgain(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, rigConfig{
-		Server:  serverConfig{Flags: []string{"--log-level", "debug"}},
+		Server: serverConfig{Flags: []string{"--log-level", "debug", "--trunk-username", "sipsim-trunk"},
+			Env: []string{"SIPSIM_TRUNK_PASSWORD=" + trunkPassword}},
 		Phone:   &phoneConfig{OOC: "phone_answer.xml"},
 		Carrier: &carrierConfig{Scenario: "carrier_answer_hangup.xml", Args: []string{"-d", "500"}},
 	})
 	var webhook map[string]any
-	r.api.must(http.StatusCreated, http.MethodPost, "/api/v2/webhooks", map[string]any{"url": "https://crm.example.com/hook"}, &webhook)
+	r.api.must(http.StatusCreated, http.MethodPost, "/api/v2/webhooks", map[string]any{"url": "http://127.0.0.1:9/hook"}, &webhook)
 	webhookSecret, _ := webhook["secret"].(string)
 	creds := r.srv.adminLines("client", "create", "--scopes", "phones.read")
 	clientID, clientSecret := creds[len(creds)-2], creds[len(creds)-1]
@@ -36,6 +37,7 @@ func TestSecretsAreNeverLoggedNorShownAgain(t *testing.T) {
 	secrets := map[string]string{
 		"API token": r.api.token, "SIP password": phonePassword, "webhook secret": webhookSecret,
 		"OAuth client secret": clientSecret, "access token": access, "a wrong secret": "wrong-secret-xyz",
+		"trunk password": trunkPassword,
 	}
 	for what, s := range secrets {
 		if len(s) < 8 {
@@ -68,6 +70,10 @@ func TestSecretsAreNeverLoggedNorShownAgain(t *testing.T) {
 		}
 	}
 }
+
+// trunkPassword is the carrier password of the server under test, given
+// through the environment as an operator would.
+const trunkPassword = "trunk-secret-4f9c2a"
 
 func jsonID(id int64) string {
 	b, _ := json.Marshal(id)

@@ -22,6 +22,10 @@ type serverConfig struct {
 	TrunkPort int
 	// Flags are extra `serve` flags, e.g. "--agent-ring-timeout=3s".
 	Flags []string
+	// Env are extra environment variables of `serve`, e.g.
+	// "SIPSIM_TRUNK_PASSWORD=…": settings that must not show in a process
+	// list.
+	Env []string
 }
 
 // server is a running `sipsim serve` process. Restart keeps the ports and
@@ -79,6 +83,9 @@ func (s *server) args() []string {
 		// out the default 30 s drain; a test's own flag comes later and
 		// wins.
 		"--drain-timeout", "5s",
+		// The tests' webhook receivers listen on loopback, which
+		// deliveries are otherwise refused.
+		"--webhook-allow-networks", "127.0.0.0/8,::1/128",
 	}
 	return append(a, s.cfg.Flags...)
 }
@@ -87,7 +94,7 @@ func (s *server) args() []string {
 func (s *server) start() {
 	s.t.Helper()
 	cmd := exec.Command(sipsimBin, s.args()...)
-	cmd.Env = serverEnv()
+	cmd.Env = append(serverEnv(), s.cfg.Env...)
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	fmt.Fprintf(s.logs, "=== e2e: starting sipsim %s\n", strings.Join(s.args(), " "))
 	if err := cmd.Start(); err != nil {

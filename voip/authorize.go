@@ -17,7 +17,7 @@ func (e *Engine) authorize(ctx context.Context, req *sip.Request, proxy bool) (*
 	t, err := e.tenantOf(ctx, req, proxy)
 	if err != nil {
 		e.log.Error("authentication: account lookup", "err", err)
-		return nil, "", sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
+		return nil, "", storeFailure(req, err)
 	}
 	header := "Authorization"
 	if proxy {
@@ -46,7 +46,7 @@ func (e *Engine) authorize(ctx context.Context, req *sip.Request, proxy bool) (*
 		return nil, "", e.challenge(req, t, proxy, false)
 	case err != nil:
 		e.log.Error("authentication: phone lookup", "err", err)
-		return nil, "", sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
+		return nil, "", storeFailure(req, err)
 	}
 	if phone.Status != sipsim.PhoneActive {
 		return nil, "", sip.NewResponseFromRequest(req, sip.StatusForbidden, "Phone Not Active", nil)
@@ -57,13 +57,14 @@ func (e *Engine) authorize(ctx context.Context, req *sip.Request, proxy bool) (*
 // challenge asks for digest credentials in the tenant's realm: 401
 // WWW-Authenticate for a registrar, 407 Proxy-Authenticate for calls.
 func (e *Engine) challenge(req *sip.Request, t tenant, proxy, stale bool) *sip.Response {
+	code, reason, header := sip.StatusUnauthorized, "Unauthorized", "WWW-Authenticate"
 	if proxy {
-		res := sip.NewResponseFromRequest(req, sip.StatusProxyAuthRequired, "Proxy Authentication Required", nil)
-		res.AppendHeader(sip.NewHeader("Proxy-Authenticate", e.digest.challenge(t.realm, stale)))
-		return res
+		code, reason, header = sip.StatusProxyAuthRequired, "Proxy Authentication Required", "Proxy-Authenticate"
 	}
-	res := sip.NewResponseFromRequest(req, sip.StatusUnauthorized, "Unauthorized", nil)
-	res.AppendHeader(sip.NewHeader("WWW-Authenticate", e.digest.challenge(t.realm, stale)))
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, c := range e.digest.challenge(t.realm, stale) {
+		res.AppendHeader(sip.NewHeader(header, c))
+	}
 	return res
 }
 

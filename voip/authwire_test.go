@@ -1,9 +1,11 @@
 package voip
 
 import (
+	"context"
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,7 +56,7 @@ func TestIntegrationReplayedCredentialsAreRefused(t *testing.T) {
 }
 
 func TestIntegrationSHA256AndMD5AnswersBothWork(t *testing.T) {
-	te := startEngineWith(t, nil, nil)
+	te := startEngineWith(t, func(c *Config) { c.DigestAlgorithms = DigestAlgorithms }, nil)
 	u := newRawUA(t, "127.0.0.1", te.e)
 	for _, alg := range []string{"MD5", "SHA-256"} {
 		req := u.request(sip.REGISTER, "101")
@@ -147,4 +149,88 @@ func TestIntegrationNoVersionBanner(t *testing.T) {
 	te.e.PlaceCall(t.Context(), te.plan(t), func(sipsim.CallProgress) {})
 	assertNoBanner(t, "INVITE to the phone", phone.lastInvite())
 	assertNoBanner(t, "INVITE to the carrier", carrier.lastInvite())
+}
+
+func TestIntegrationChallengeOffersEachConfiguredAlgorithm(t *testing.T) {
+	for _, tc := range []struct {
+		configured, offered []string
+	}{
+		{nil, []string{"MD5"}},
+		{[]string{"SHA-256", "MD5"}, []string{"SHA-256", "MD5"}},
+		{[]string{"SHA-256"}, []string{"SHA-256"}},
+	} {
+		te := startEngineWith(t, func(c *Config) { c.DigestAlgorithms = tc.configured }, nil)
+		u := newRawUA(t, "127.0.0.1", te.e)
+		res := u.exchange(u.request(sip.REGISTER, "101"))
+		var offered []string
+		for _, h := range res.GetHeaders("WWW-Authenticate") {
+			offered = append(offered, regexp.MustCompile(`algorithm=([A-Z0-9-]+)`).FindStringSubmatch(h.Value())[1])
+		}
+		if !slices.Equal(offered, tc.offered) {
+			t.Errorf("configured %q: challenges offer %q, want %q in that order", tc.configured, offered, tc.offered)
+		}
+	}
+
+	// A SHA-256-only registrar refuses MD5 answers: no downgrade.
+	te := startEngineWith(t, func(c *Config) { c.DigestAlgorithms = []string{"SHA-256"} }, nil)
+	u := newRawUA(t, "127.0.0.1", te.e)
+	req := u.request(sip.REGISTER, "101")
+	if res := u.exchange(u.retry(req, authHeader(t, u.exchange(req), req, "101", "secret-101", "MD5", 1))); res.StatusCode != sip.StatusUnauthorized {
+		t.Errorf("MD5 answer to a SHA-256-only registrar: %s, want 401", res.StartLine())
+	}
+	if res := u.exchange(u.retry(req, authHeader(t, u.exchange(req), req, "101", "secret-101", "SHA-256", 1))); res.StatusCode != sip.StatusOK {
+		t.Errorf("SHA-256 answer: %s, want 200", res.StartLine())
+	}
+}
+
+// failingRegistrations is the real store with its writes of bindings
+// failing as they do while the database is down.
+type failingRegistrations struct {
+	sipsim.RegistrationStore
+	down atomic.Bool
+}
+
+func (f *failingRegistrations) SaveRegistration(ctx context.Context, r *sipsim.Registration) error {
+	if f.down.Load() {
+		return sipsim.Errorf(sipsim.EUNAVAILABLE, "The database is down")
+	}
+	return f.RegistrationStore.SaveRegistration(ctx, r)
+}
+
+func TestIntegrationDatabaseDownAnswers503WithRetryAfter(t *testing.T) {
+	var regs *failingRegistrations
+	te := startEngineWith(t, func(c *Config) {
+		regs = &failingRegistrations{RegistrationStore: c.Registrations}
+		regs.down.Store(true)
+		c.Registrations = regs
+	}, nil)
+	u := newRawUA(t, "127.0.0.1", te.e)
+	req := u.request(sip.REGISTER, "101")
+	res := u.exchange(u.retry(req, authHeader(t, u.exchange(req), req, "101", "secret-101", "MD5", 1)))
+	if ra := res.GetHeader("Retry-After"); res.StatusCode != sip.StatusServiceUnavailable || ra == nil || ra.Value() != "10" {
+		t.Fatalf("REGISTER while the database is down: %s (Retry-After %v), want 503 with Retry-After: 10", res.StartLine(), ra)
+	}
+	regs.down.Store(false)
+	if res := u.exchange(u.retry(req, authHeader(t, u.exchange(req), req, "101", "secret-101", "MD5", 2))); res.StatusCode != sip.StatusOK {
+		t.Fatalf("REGISTER once the database is back: %s, want 200", res.StartLine())
+	}
+}
+
+func TestIntegrationExpiredNonceDoesNotRevealUsers(t *testing.T) {
+	clock := newFakeClock()
+	te := startEngineWith(t, func(c *Config) { c.Now = clock.Now }, nil)
+	u := newRawUA(t, "127.0.0.1", te.e)
+	refusal := func(user string) string {
+		req := u.request(sip.REGISTER, user)
+		challenge := u.exchange(req)
+		clock.Advance(6 * time.Minute) // past the nonce's 5 minutes
+		return shape(u.exchange(u.retry(req, authHeader(t, challenge, req, user, "guess", "MD5", 1))))
+	}
+	known := refusal("101")
+	if strings.Contains(known, "stale") {
+		t.Errorf("wrong password on an expired nonce answered stale: %s", known)
+	}
+	if unknown := refusal("102"); unknown != known {
+		t.Errorf("expired nonce, unknown user:\n  %s\nknown user, wrong password:\n  %s", unknown, known)
+	}
 }

@@ -66,6 +66,22 @@ type Config struct {
 	AuthFailureWindow  time.Duration
 	AuthBanDuration    time.Duration
 	AuthTrackedSources int
+
+	// Floods: each source (IPv4 address, IPv6 /64) may send
+	// SourceRequestRate requests a second (default 200; negative: no
+	// limit), up to SourceRequestBurst at once (default twice the rate).
+	// The rest is dropped unanswered, and a TCP connection that carries
+	// it is closed. The trunk's addresses are exempt. RateTrackedSources
+	// (default 10,000) bounds how many sources are remembered. See
+	// ratelimit.go for why the defaults fit a large office behind one NAT.
+	SourceRequestRate  float64
+	SourceRequestBurst int
+	RateTrackedSources int
+
+	// DigestAlgorithms are offered to phones, one challenge each, most
+	// preferred first (default MD5 only: see defaultDigestAlgorithms).
+	// Answers in an algorithm not offered are refused.
+	DigestAlgorithms []string
 }
 
 // guardLimits are the ban thresholds, defaults filled in.
@@ -98,7 +114,8 @@ type Engine struct {
 	digest *digestServer
 	tap    provisionalTap
 	guard  *sourceGuard // bans addresses that keep failing authentication
-	screen *screen      // drops requests from banned addresses and scanners
+	screen *screen      // drops requests from banned addresses, scanners and floods
+	noise  *sipNoise    // keeps peers' garbage out of sipgo's log
 
 	// trunkSources is where the carrier's requests come from.
 	trunkSources []netip.AddrPort
@@ -137,22 +154,36 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.MediaTimeout == 0 {
 		cfg.MediaTimeout = 30 * time.Second
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, now: cfg.Now, digest: newDigestServer(cfg.Now, 5*time.Minute)}
+	algorithms, err := digestAlgorithms(cfg.DigestAlgorithms)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, log: cfg.Logger, now: cfg.Now, digest: newDigestServer(cfg.Now, 5*time.Minute, algorithms)}
 	if cfg.Trunk != "" {
 		if err := sip.ParseUri(cfg.Trunk, &e.trunk); err != nil {
 			return nil, fmt.Errorf("trunk URI %q: %w", cfg.Trunk, err)
 		}
 		e.trunkSources = trunkSources(e.trunk, cfg.Logger)
 	}
-	e.guard = newSourceGuard(cfg.Now, cfg.Logger, cfg.guardLimits())
-	e.screen = &screen{guard: e.guard, next: e.tap.filter}
+	// The carrier's addresses are never banned nor rate-limited: a few
+	// forged datagrams must not cut every call's trunk leg.
+	var trunkIPs []netip.Addr
+	for _, s := range e.trunkSources {
+		trunkIPs = append(trunkIPs, s.Addr())
+	}
+	e.guard = newSourceGuard(cfg.Now, cfg.Logger, cfg.guardLimits(), trunkIPs)
+	e.screen = &screen{guard: e.guard, limiter: newSourceLimiter(cfg.Now, cfg.Logger, cfg.rateLimits(), trunkIPs), next: e.tap.filter}
+	e.noise = newSIPNoise(cfg.Now, cfg.Logger, time.Minute)
+	sipLog := e.noise.logger(cfg.Logger)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(userAgentName), sipgo.WithUserAgentHostname(cfg.PublicAddr),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(e.screen.filter)))
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(e.screen.filter), sip.WithTransportLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog),
+			sip.WithTransactionLayerUnhandledResponseHandler(e.noise.unmatchedResponse)))
 	if err != nil {
 		return nil, err
 	}
 	e.ua = ua
-	if e.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(cfg.Logger)); err != nil {
+	if e.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog)); err != nil {
 		return nil, err
 	}
 	e.srv.OnRegister(e.handleRegister)

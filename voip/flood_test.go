@@ -14,8 +14,9 @@ import (
 // reads them, from four addresses: two guess passwords (REGISTERs with
 // forged credentials among the rest), two only make noise (REGISTER and
 // INVITE without credentials, garbage). Afterwards the engine answers, a
-// phone registers, the guessers are banned (and the rest of their flood
-// dropped unparsed) while the others are not, no call got through, and
+// phone registers, the guessers are banned (and the rest of their flood,
+// sent once the bans are in place, dropped unparsed) while the others are
+// not, no call got through, and
 // goroutines and heap are back near where they were. sipgo keeps each
 // finished transaction for up to 32 s (about 3 KB each here), which the
 // heap bound allows for.
@@ -59,6 +60,20 @@ func TestFloodLeavesNoResidue(t *testing.T) {
 		}
 		wg.Wait()
 		probe.exchange(probe.request(sip.OPTIONS, "100"))
+		if start == 100 {
+			// Each guesser has sent 30 wrong answers by now. The
+			// probe's answer proves they were read, not yet handled
+			// (handlers run apart, slowly under -race): wait for the
+			// bans, so that the rest of the flood meets them.
+			settles(t, "the guessers banned", func() bool {
+				for _, u := range guessers {
+					if !te.e.guard.banned(netip.MustParseAddr(u.addr().IP.String())) {
+						return false
+					}
+				}
+				return true
+			})
+		}
 	}
 
 	if res := probe.exchange(probe.request(sip.OPTIONS, "100")); res.StatusCode != sip.StatusOK {

@@ -39,9 +39,10 @@ func FuzzHandleRequest(f *testing.F) {
 		f.Add(m.data)
 	}
 
-	// The fuzzer fails authentication endlessly from one address: it must
-	// not ban itself into silence.
-	te := startEngineWith(f, func(c *Config) { c.AuthFailureLimit = math.MaxInt32 }, &countingRouter{})
+	// The fuzzer fails authentication endlessly from one address, as fast
+	// as it can: it must not ban itself into silence, nor be held to the
+	// request rate.
+	te := startEngineWith(f, func(c *Config) { c.AuthFailureLimit, c.SourceRequestRate = math.MaxInt32, -1 }, &countingRouter{})
 	sender := newRawUA(f, "127.0.0.2", te.e)
 	probe := newRawUA(f, "127.0.0.1", te.e)
 

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 )
@@ -24,6 +25,7 @@ type sourceGuard struct {
 	window   time.Duration // counted from the first failure of a series
 	banFor   time.Duration
 	capacity int
+	exempt   []netip.Addr // never banned: the trunk's addresses
 
 	mu      sync.Mutex
 	sources map[netip.Addr]*list.Element // value: *sourceRecord
@@ -45,9 +47,9 @@ type guardLimits struct {
 	sources  int
 }
 
-func newSourceGuard(now func() time.Time, log *slog.Logger, l guardLimits) *sourceGuard {
+func newSourceGuard(now func() time.Time, log *slog.Logger, l guardLimits, exempt []netip.Addr) *sourceGuard {
 	return &sourceGuard{now: now, log: log, limit: l.failures, window: l.window, banFor: l.ban, capacity: l.sources,
-		sources: make(map[netip.Addr]*list.Element), recency: list.New()}
+		exempt: exempt, sources: make(map[netip.Addr]*list.Element), recency: list.New()}
 }
 
 // authFailed counts a failed authentication from source ("ip:port", as
@@ -55,7 +57,7 @@ func newSourceGuard(now func() time.Time, log *slog.Logger, l guardLimits) *sour
 // starts the ban.
 func (g *sourceGuard) authFailed(source string) {
 	addr, ok := sourceAddr(source)
-	if !ok {
+	if !ok || slices.Contains(g.exempt, addr) {
 		return
 	}
 	now := g.now()

@@ -12,7 +12,25 @@ import (
 
 func testGuard(clock *storetest.Clock, capacity int) *sourceGuard {
 	return newSourceGuard(clock.Now, slog.New(slog.DiscardHandler),
-		guardLimits{failures: 3, window: time.Minute, ban: 10 * time.Minute, sources: capacity})
+		guardLimits{failures: 3, window: time.Minute, ban: 10 * time.Minute, sources: capacity}, []netip.Addr{trunkAddr})
+}
+
+// trunkAddr is the carrier's address in the guard tests.
+var trunkAddr = netip.MustParseAddr("192.0.2.10")
+
+// Failures that claim to come from the carrier (UDP sources are easily
+// forged) never ban it: its BYEs and in-dialog requests keep flowing.
+func TestGuardNeverBansTheTrunk(t *testing.T) {
+	g := testGuard(newFakeClock(), 100)
+	for range 50 {
+		g.authFailed("192.0.2.10:5060")
+	}
+	if g.banned(trunkAddr) {
+		t.Fatal("the trunk's address was banned")
+	}
+	if n := g.tracked(); n != 0 {
+		t.Fatalf("the trunk's failures were tracked (%d sources)", n)
+	}
 }
 
 var (

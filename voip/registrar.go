@@ -44,7 +44,7 @@ func (e *Engine) register(ctx context.Context, req *sip.Request) *sip.Response {
 	regs, err := e.cfg.Registrations.Registrations(ctx, phone.ID, now)
 	if err != nil {
 		e.log.Error("register: list bindings", "err", err)
-		return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
+		return storeFailure(req, err)
 	}
 	res = sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
 	for _, r := range regs {
@@ -103,7 +103,7 @@ func (e *Engine) updateBindings(ctx context.Context, req *sip.Request, phone *si
 			}
 			if err := e.cfg.Registrations.DeleteRegistrations(ctx, phone.ID); err != nil {
 				e.log.Error("register: remove all bindings", "err", err)
-				return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
+				return storeFailure(req, err)
 			}
 			e.log.Info("phone unregistered", "phone_id", phone.ID, "contact", "*")
 			return nil
@@ -124,7 +124,7 @@ func (e *Engine) updateBindings(ctx context.Context, req *sip.Request, phone *si
 		if expires == 0 {
 			if err := e.cfg.Registrations.DeleteRegistration(ctx, phone.ID, contact); err != nil {
 				e.log.Error("register: remove binding", "err", err)
-				return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
+				return storeFailure(req, err)
 			}
 			e.log.Info("phone unregistered", "phone_id", phone.ID, "contact", contact)
 			continue
@@ -152,7 +152,7 @@ func (e *Engine) updateBindings(ctx context.Context, req *sip.Request, phone *si
 		}
 		if err := e.cfg.Registrations.SaveRegistration(ctx, r); err != nil {
 			e.log.Error("register: save binding", "err", err)
-			return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
+			return storeFailure(req, err)
 		}
 		e.log.Info("phone registered", "phone_id", phone.ID, "contact", contact, "received", r.Received, "transport", r.Transport, "expires", expires)
 	}

@@ -90,6 +90,8 @@ func TestScreenFilter(t *testing.T) {
 		{"scanner over UDP", udp("192.0.2.1"), scanner, false, false},
 		{"scanner over TCP", tcp("192.0.2.1"), scanner, false, true},
 		{"response from a banned source", udp("192.0.2.66"), response, true, false},
+		{"response then a request over TCP from a banned source", tcp("192.0.2.66"), append(append([]byte{}, response...), plain...), false, true},
+		{"response then a scanner's request over TCP", tcp("192.0.2.1"), append([]byte("SIP/2.0 200 OK\r\n\r\n"), scanner...), false, true},
 		{"no remote address", sip.TransportReadProps{Transport: "UDP"}, plain, true, false},
 	} {
 		passed = 0

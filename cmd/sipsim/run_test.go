@@ -39,8 +39,11 @@ func TestUsageErrorsExitWith2(t *testing.T) {
 		{"token", "create", "--scopes", "calls.create,calls.destroy"},
 		{"serve", "--rtp-ports", "20000"},
 		{"serve", "--log-level", "loud"},
-		{"serve", "--db", "postgres://localhost/test"},
 		{"serve", "extra-argument"},
+		{"serve", "--sip-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--sip-digest-algorithms", "SHA-512"},
+		{"serve", "--sip-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--sip-digest-algorithms", "MD5,md5"},
+		{"serve", "--sip-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--webhook-allow-networks", "10.0.0.0/8,bogus"},
+		{"serve", "--sip-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--sip-request-rate", "0"},
 	}
 	for _, args := range tests {
 		var out, errOut bytes.Buffer

@@ -34,6 +34,10 @@ type serveConfig struct {
 	agentRing, targetRing, mediaTimeout time.Duration
 	maxDuration, drainTimeout           time.Duration
 	webhookRetryBase                    time.Duration
+	webhookAllowNetworks                string
+	digestAlgorithms                    string
+	sipRequestRate                      float64
+	sipRequestBurst                     int
 	logLevel, logFormat                 string
 }
 
@@ -42,8 +46,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs := newFlagSet("sipsim serve", stderr)
 	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP API listen address")
 	fs.StringVar(&c.sipAddr, "sip-addr", "0.0.0.0:5060", "SIP listen address (UDP and TCP)")
-	fs.StringVar(&c.dataDir, "data-dir", "./sipsim-data", "data directory (SQLite database, recordings/)")
-	fs.StringVar(&c.db, "db", "", "database URL or SQLite path (default: sipsim.db in --data-dir)")
+	fs.StringVar(&c.dataDir, "data-dir", "./sipsim-data", "data directory (SQLite database unless --db names another, recordings/)")
+	fs.StringVar(&c.db, "db", "", dbFlagHelp)
 	fs.StringVar(&c.trunk, "trunk", "", "carrier SIP URI the targets are dialled through, e.g. sip:127.0.0.1:5090")
 	fs.StringVar(&c.trunkUser, "trunk-username", "", "digest user name if the carrier challenges")
 	fs.StringVar(&c.trunkPass, "trunk-password", "", "digest password if the carrier challenges")
@@ -55,6 +59,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&c.maxDuration, "max-call-duration", 4*time.Hour, "end calls longer than this")
 	fs.DurationVar(&c.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long calls in progress may go on before they are hung up")
 	fs.DurationVar(&c.webhookRetryBase, "webhook-retry-base", 5*time.Second, "first webhook retry delay; it doubles per attempt up to 1 h, for 25 h")
+	fs.StringVar(&c.webhookAllowNetworks, "webhook-allow-networks", "", "comma-separated CIDRs webhooks may be delivered to besides public addresses, e.g. 10.20.0.0/16 for receivers on the company network")
+	fs.StringVar(&c.digestAlgorithms, "sip-digest-algorithms", "MD5", "digest algorithms offered to phones, most preferred first: MD5, SHA-256 or both (e.g. SHA-256,MD5 for phones that follow RFC 8760); answers in others are refused")
+	fs.Float64Var(&c.sipRequestRate, "sip-request-rate", 200, "SIP requests per second one source IP (an IPv6 /64) may send before the rest are dropped unanswered; the trunk is exempt; negative: no limit")
+	fs.IntVar(&c.sipRequestBurst, "sip-request-burst", 400, "SIP requests one source may send at once above --sip-request-rate")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -108,7 +116,19 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return usageError{fmt.Sprintf("--rtp-ports: %v", err)}
 	}
+	if c.sipRequestRate == 0 || c.sipRequestBurst < 0 {
+		return usageError{"--sip-request-rate must be positive (negative: no limit) and --sip-request-burst not negative"}
+	}
+	webhookNetworks, err := parseNetworks(c.webhookAllowNetworks)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if len(webhookNetworks) > 0 {
+		log.Info("webhooks may be delivered to these networks besides public addresses", "networks", webhookNetworks)
+	}
 
+	backend, location := describeStore(c.db, c.dataDir)
+	log.Info("opening the database", "backend", backend, "db", location)
 	db, err := openStore(ctx, c.db, c.dataDir, now)
 	if err != nil {
 		return err
@@ -123,7 +143,8 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		SIPAddr: c.sipAddr, PublicAddr: publicAddr, Realm: realm, AccountID: sipsim.DefaultAccountID,
 		Trunk: c.trunk, TrunkUsername: c.trunkUser, TrunkPassword: c.trunkPass,
 		Media: alloc, Phones: db, Registrations: db, Accounts: db, MediaTimeout: c.mediaTimeout,
-		Recordings: recs,
+		Recordings: recs, DigestAlgorithms: strings.Split(c.digestAlgorithms, ","),
+		SourceRequestRate: c.sipRequestRate, SourceRequestBurst: c.sipRequestBurst,
 	})
 	if err != nil {
 		return usageError{err.Error()}
@@ -155,11 +176,12 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		Logger: log.With("component", "http"), Now: now,
 		Tokens: db, Accounts: db, Phones: db, Registrations: db, Calls: svc,
 		Tags: db, Webhooks: db, Idempotency: db, Events: db, Bus: bus, NewWebhookSecret: events.NewSecret,
-		AudioFiles: db, Recordings: svc,
+		AudioFiles: db, Recordings: svc, CheckWebhookAddress: events.NewAddressGuard(webhookNetworks).Check,
 		Ready: func() bool { return !stopping.Load() && engine.Ready() },
 	})
 	dispatcher := events.NewDispatcher(events.DispatcherConfig{
 		Store: db, Now: now, Logger: log.With("component", "webhooks"), RetryBase: c.webhookRetryBase, Bus: bus,
+		AllowNetworks: webhookNetworks,
 	})
 	dispatchCtx, stopDispatch := context.WithCancel(context.Background())
 	defer stopDispatch()
@@ -227,6 +249,24 @@ func parsePortRange(s string) (int, int, error) {
 		return 0, 0, fmt.Errorf("--rtp-ports %q: want MIN-MAX within 1024-65535 with room for at least two ports", s)
 	}
 	return a, b, nil
+}
+
+// parseNetworks reads --webhook-allow-networks: CIDRs separated by commas,
+// blanks around them ignored.
+func parseNetworks(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for field := range strings.SplitSeq(s, ",") {
+		field = strings.TrimSpace(field)
+		if field == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(field)
+		if err != nil {
+			return nil, fmt.Errorf("--webhook-allow-networks: %q is not a CIDR such as 10.20.0.0/16 or fd00::/8", field)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // guessPublicAddr picks the address peers can reach us at when the operator
