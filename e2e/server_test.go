@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,6 +27,10 @@ type serverConfig struct {
 	// "SIPSIM_TRUNK_PASSWORD=…": settings that must not show in a process
 	// list.
 	Env []string
+	// Postgres runs the server on a fresh schema of the test PostgreSQL
+	// database (see newPostgresSchema) instead of SQLite in its data
+	// directory; the administration commands use the same database.
+	Postgres bool
 }
 
 // server is a running `sipsim serve` process. Restart keeps the ports and
@@ -34,6 +39,7 @@ type server struct {
 	t        testing.TB
 	cfg      serverConfig
 	DataDir  string
+	DBURL    string // --db: the PostgreSQL URL, or "" for SQLite in DataDir
 	HTTPAddr string
 	SIPPort  int
 	RTPPorts string
@@ -58,6 +64,9 @@ func startServer(t testing.TB, cfg serverConfig) *server {
 		SIPPort:  freePort(t),
 		RTPPorts: fmt.Sprintf("%d-%d", rtp, rtp+39),
 		logs:     &lockedBuffer{},
+	}
+	if cfg.Postgres {
+		s.DBURL = newPostgresSchema(t)
 	}
 	t.Cleanup(func() {
 		s.stop()
@@ -87,7 +96,17 @@ func (s *server) args() []string {
 		// deliveries are otherwise refused.
 		"--webhook-allow-networks", "127.0.0.0/8,::1/128",
 	}
+	a = append(a, s.dbFlags()...)
 	return append(a, s.cfg.Flags...)
+}
+
+// dbFlags point a command at the server's database when it is not the
+// SQLite file of the data directory.
+func (s *server) dbFlags() []string {
+	if s.DBURL == "" {
+		return nil
+	}
+	return []string{"--db", s.DBURL}
 }
 
 // start runs the process and waits until GET /healthz answers 200.
@@ -187,16 +206,16 @@ func (s *server) signal(sig syscall.Signal, grace time.Duration) {
 	}
 }
 
-// createToken runs `sipsim token create` on the server's data directory
-// and returns the secret (stdout's last line).
+// createToken runs `sipsim token create` on the server's database and
+// returns the secret (stdout's last line).
 func (s *server) createToken(scopes string) string {
 	s.t.Helper()
 	return s.admin("token", "create", "--scopes", scopes, "--name", "e2e")
 }
 
-// admin runs a sipsim administration command on the server's data
-// directory and returns the last line it printed on stdout (the token,
-// the account id).
+// admin runs a sipsim administration command on the server's database
+// and returns the last line it printed on stdout (the token, the account
+// id).
 func (s *server) admin(args ...string) string {
 	s.t.Helper()
 	lines := s.adminLines(args...)
@@ -216,7 +235,7 @@ func (s *server) adminLines(args ...string) []string {
 // adminRun runs an administration command and returns what it printed.
 func (s *server) adminRun(args ...string) (stdout, stderr string) {
 	s.t.Helper()
-	cmd := exec.Command(sipsimBin, append(args, "--data-dir", s.DataDir)...)
+	cmd := exec.Command(sipsimBin, slices.Concat(args, []string{"--data-dir", s.DataDir}, s.dbFlags())...)
 	cmd.Env = serverEnv()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

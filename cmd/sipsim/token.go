@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/sipsim/sipsim"
-	"github.com/sipsim/sipsim/sqlite"
 )
 
 // runTokenCreate creates an API token. The secret is the last line of
@@ -46,7 +45,7 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 
 // openForAccount opens the store for creating credentials of account with
 // scopes: the account must exist, and only the operator's may administer.
-func openForAccount(ctx context.Context, sf storeFlags, account int64, scopes []sipsim.Scope, stderr io.Writer) (*sqlite.DB, error) {
+func openForAccount(ctx context.Context, sf storeFlags, account int64, scopes []sipsim.Scope, stderr io.Writer) (store, error) {
 	if account != sipsim.DefaultAccountID && slices.Contains(scopes, sipsim.ScopeAccountsAdmin) {
 		fmt.Fprintf(stderr, "sipsim: %s is for the operator account (%d) only\n", sipsim.ScopeAccountsAdmin, sipsim.DefaultAccountID)
 		return nil, usageError{"admin scope for a tenant"}
