@@ -40,7 +40,7 @@ func violatesCheck(err error, constraint string) bool {
 // without restarting the service. Where SQLite has the same condition the
 // wording is the SQLite store's.
 const (
-	msgUnreachable = "The database cannot be reached: the change was not saved; retry later"
+	msgUnreachable = "The database cannot be reached; retry later"
 	msgRestarting  = "The database is shutting down or restarting: retry shortly"
 	msgDiskFull    = "The database disk is full: the change was not saved; retry once space is freed"
 	msgReadOnly    = "The database is read-only: the change was not saved"
@@ -87,6 +87,11 @@ func classify(err error) error {
 	}
 	if _, ok := errors.AsType[*sipsim.Error](err); ok {
 		return err
+	}
+	// A connection attempt that timed out is the database not answering
+	// (connect_timeout), not the caller giving up.
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w: %w", sipsim.Errorf(sipsim.EUNAVAILABLE, "%s", msgUnreachable), err)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err

@@ -299,3 +299,30 @@ func TestClassify(t *testing.T) {
 		})
 	}
 }
+
+// A database that accepts the connection but never answers (a hung server,
+// a black-holed route) is unavailable once connect_timeout passes, not an
+// internal error and not a hang.
+func TestSilentServerIsUnavailable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() }) // held open, never answered
+		}
+	}()
+	u := withHost(t, "postgres://postgres@127.0.0.1/test?sslmode=disable&connect_timeout=1", ln.Addr().String())
+	db, err := Open(t.Context(), u, fixedClock())
+	if err == nil {
+		db.Close()
+		t.Fatal("Open on a server that never answers succeeded")
+	}
+	wantUnavailable(t, "open on a server that never answers", err, "cannot be reached")
+}
