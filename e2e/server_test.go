@@ -31,6 +31,11 @@ type serverConfig struct {
 	// database (see newPostgresSchema) instead of SQLite in its data
 	// directory; the administration commands use the same database.
 	Postgres bool
+	// DBURL, when set, is a PostgreSQL URL the server shares with the
+	// other nodes of a cluster test (make it with newPostgresSchema before
+	// starting them, so that it is dropped after they stop). It wins over
+	// Postgres.
+	DBURL string
 }
 
 // server is a running `sipsim serve` process. Restart keeps the ports and
@@ -65,7 +70,10 @@ func startServer(t testing.TB, cfg serverConfig) *server {
 		RTPPorts: fmt.Sprintf("%d-%d", rtp, rtp+39),
 		logs:     &lockedBuffer{},
 	}
-	if cfg.Postgres {
+	switch {
+	case cfg.DBURL != "":
+		s.DBURL = cfg.DBURL
+	case cfg.Postgres:
 		s.DBURL = newPostgresSchema(t)
 	}
 	t.Cleanup(func() {
