@@ -63,6 +63,7 @@ const (
 	ReasonCanceledViaAPI   EndReason = "canceled_via_api"
 	ReasonServerShutdown   EndReason = "server_shutdown"
 	ReasonServerRestart    EndReason = "server_restart"
+	ReasonNodeLost         EndReason = "node_lost" // its node stopped heartbeating; another closed it
 	ReasonInternalError    EndReason = "internal_error"
 )
 
@@ -137,6 +138,12 @@ type Call struct {
 	// with OAuth access tokens count under their client, as minus the
 	// client's id, so a new access token does not mean a new budget.
 	TokenID int64
+	// NodeID is the cluster node (sipsim.Node.ID) that runs the call, for
+	// the cluster only: the API does not show it.
+	NodeID string
+	// Dispatch is set when the call was created on another node than the
+	// one that runs it (NodeID); nil when the creating node runs it.
+	Dispatch *CallDispatch
 }
 
 // RingSeconds is how long the target rang before answering or giving up.

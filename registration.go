@@ -21,6 +21,10 @@ type Registration struct {
 	CSeq      uint32
 	ExpiresAt time.Time
 	UpdatedAt time.Time
+	// NodeID is the cluster node (sipsim.Node.ID) that received the
+	// REGISTER: a call for the phone runs there, where the phone's NAT
+	// binding or TCP connection is.
+	NodeID string
 }
 
 // RegistrationStore persists contact bindings.

@@ -12,7 +12,9 @@ const cancelWait = 5 * time.Second
 
 // CancelCall implements sipsim.CallService: CANCEL while ringing, BYE once
 // answered (the engine picks), reason canceled_via_api. It is idempotent:
-// a call that is over is returned as it is.
+// a call that is over is returned as it is. A call another node runs is
+// hung up by that node, asked through the store (RequestCancel); this one
+// waits, up to cancelWait, to read the call's end.
 func (s *Service) CancelCall(ctx context.Context, accountID int64, id string) (*sipsim.Call, error) {
 	c, err := s.cfg.Calls.Call(ctx, accountID, id)
 	if err != nil || c.Status.Final() {
@@ -21,13 +23,43 @@ func (s *Service) CancelCall(ctx context.Context, accountID int64, id string) (*
 	s.mu.Lock()
 	rc := s.running[id]
 	s.mu.Unlock()
-	if rc != nil {
+	switch {
+	case rc != nil:
 		rc.cancel(sipsim.ReasonCanceledViaAPI)
 		select {
 		case <-rc.done:
 		case <-time.After(cancelWait):
 		case <-ctx.Done():
 		}
+	case s.clustered() && c.NodeID != s.cfg.Node.ID:
+		if err := s.cfg.Nodes.RequestCancel(ctx, id); err != nil {
+			return nil, err
+		}
+		return s.awaitEnd(ctx, accountID, id)
 	}
 	return s.cfg.Calls.Call(ctx, accountID, id)
+}
+
+// remoteEndPoll is how often CancelCall reads a call another node hangs up.
+const remoteEndPoll = 100 * time.Millisecond
+
+// awaitEnd reads the call until it is over, for up to cancelWait, and
+// returns it as it then stands.
+func (s *Service) awaitEnd(ctx context.Context, accountID int64, id string) (*sipsim.Call, error) {
+	deadline := time.After(cancelWait)
+	tick := time.NewTicker(remoteEndPoll)
+	defer tick.Stop()
+	for {
+		c, err := s.cfg.Calls.Call(ctx, accountID, id)
+		if err != nil || c.Status.Final() {
+			return c, err
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			return c, nil
+		case <-ctx.Done():
+			return c, nil
+		}
+	}
 }

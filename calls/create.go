@@ -30,7 +30,8 @@ import (
 //  15. 429 too many calls from this phone in the last minute
 //
 // 12 to 15 are decided by the store in the insert's transaction (see
-// policy.go).
+// policy.go). In a cluster, the call is stored for the node that holds the
+// phone's registration, which runs it (see cluster.go).
 func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) (*sipsim.Call, error) {
 	if req.PhoneID <= 0 {
 		return nil, sipsim.Errorf(sipsim.EINVALID, "phone_id must be a positive integer")
@@ -57,7 +58,7 @@ func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) 
 	if err != nil {
 		return nil, err
 	}
-	forwardTo, forwardAfter := forwarding(phone)
+	forwardTo, _ := forwarding(phone)
 	if len(contacts) == 0 && forwardTo == "" {
 		return nil, sipsim.Errorf(sipsim.EUNPROCESSABLE, "Phone %d is not reachable: no SIP device is registered for internal number %d", phone.ID, phone.InternalNumber)
 	}
@@ -93,6 +94,15 @@ func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) 
 		TargetLeg:    sipsim.Leg{Status: sipsim.LegIdle},
 		CreatedAt:    now,
 		UpdatedAt:    now,
+		NodeID:       s.cfg.Node.ID,
+	}
+	opts := sipsim.CallDispatch{CallerIDName: req.CallerIDName, AutoAnswer: req.AutoAnswer, AgentRingTimeout: req.AgentRingTimeout}
+	runner, err := s.runner(ctx, contacts, now)
+	if err != nil {
+		return nil, err
+	}
+	if runner != s.cfg.Node.ID {
+		c.NodeID, c.Dispatch = runner, &opts
 	}
 	ev := &sipsim.CallEvent{AccountID: c.AccountID, CallID: c.ID, Type: sipsim.EventCallCreated, Status: c.Status, At: now, Call: snapshot(c)}
 	// The store's partial unique index is what enforces one active call
@@ -106,27 +116,39 @@ func (s *Service) CreateCall(ctx context.Context, req sipsim.CreateCallRequest) 
 		return nil, err
 	}
 	s.publish(ev)
+	created := *c
+	if c.Dispatch != nil {
+		s.log.Info("call dispatched to the node holding the phone's registration", "call_id", c.ID, "phone_id", phone.ID, "node_id", c.NodeID)
+		return &created, nil
+	}
+	s.start(c, s.plan(ctx, c, phone, contacts, talkLeft, opts))
+	return &created, nil
+}
+
+// plan is what the engine needs to run c for phone, registered at
+// contacts, with the request's options opts and the account's talk time
+// left today.
+func (s *Service) plan(ctx context.Context, c *sipsim.Call, phone *sipsim.Phone, contacts []*sipsim.Registration, talkLeft time.Duration, opts sipsim.CallDispatch) sipsim.CallPlan {
+	forwardTo, forwardAfter := forwarding(phone)
 	plan := sipsim.CallPlan{
 		CallID:            c.ID,
 		Phone:             phone,
-		Contacts:          contacts,
+		Contacts:          s.reachable(contacts),
 		TargetNumber:      c.TargetNumber,
 		CallerID:          c.CallerID,
-		CallerIDName:      req.CallerIDName,
-		AutoAnswer:        req.AutoAnswer,
+		CallerIDName:      opts.CallerIDName,
+		AutoAnswer:        opts.AutoAnswer,
 		AgentRingTimeout:  s.cfg.AgentRingTimeout,
 		TargetRingTimeout: s.cfg.TargetRingTimeout,
 		MaxDuration:       s.maxDuration(talkLeft),
 		ForwardTo:         forwardTo,
 		ForwardAfter:      forwardAfter,
 	}
-	if req.AgentRingTimeout > 0 {
-		plan.AgentRingTimeout = req.AgentRingTimeout
+	if opts.AgentRingTimeout > 0 {
+		plan.AgentRingTimeout = opts.AgentRingTimeout
 	}
 	plan.Preroll, plan.WaitPrerollDial = s.preroll(ctx, phone), phone.AudioSetting.WaitPrerollDial > 0
-	created := *c
-	s.start(c, plan)
-	return &created, nil
+	return plan
 }
 
 // invalidTarget explains what a valid number looks like, using the phone's

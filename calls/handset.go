@@ -30,6 +30,7 @@ func (s *Service) StartHandsetCall(ctx context.Context, d sipsim.HandsetDial) (*
 		TargetLeg: sipsim.Leg{Status: sipsim.LegIdle},
 		CreatedAt: now,
 		UpdatedAt: now,
+		NodeID:    s.cfg.Node.ID,
 	}
 	plan := sipsim.CallPlan{CallID: c.ID, Phone: phone, TargetRingTimeout: s.cfg.TargetRingTimeout, MaxDuration: s.cfg.MaxDuration}
 	limits, err := s.accountLimits(ctx, phone.AccountID)
@@ -111,5 +112,5 @@ func (s *Service) callee(ctx context.Context, caller *sipsim.Phone, ext int) (*s
 	if len(contacts) == 0 {
 		return nil, nil, sipsim.Errorf(sipsim.EUNPROCESSABLE, "Phone %d has no registered device", callee.ID)
 	}
-	return callee, contacts, nil
+	return callee, s.reachable(contacts), nil
 }

@@ -41,6 +41,16 @@ type Config struct {
 	// DoubleClickWindow: a second order for the same phone and target
 	// within it returns the first call instead of placing another.
 	DoubleClickWindow time.Duration // default 5 s
+
+	// Node is this process; the calls it runs carry its ID
+	// (sipsim.Call.NodeID). Nodes, when set, makes it one of several
+	// nodes sharing the database (see cluster.go): calls run on the node
+	// that holds the phone's registration, and the calls of a dead node
+	// are closed by the others once its heartbeat is older than Lease
+	// (default 15 s). nil: the node is alone on its database (SQLite).
+	Node  sipsim.Node
+	Nodes sipsim.NodeStore
+	Lease time.Duration
 }
 
 // Service implements sipsim.CallService.
@@ -93,6 +103,9 @@ func New(cfg Config) *Service {
 	if cfg.DoubleClickWindow <= 0 {
 		cfg.DoubleClickWindow = 5 * time.Second
 	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 15 * time.Second
+	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	return &Service{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, running: map[string]*runningCall{}}
 }
@@ -109,20 +122,19 @@ func NewCallID() string {
 
 // Recover closes calls that a crash left active: nothing runs them any more,
 // and their phones must be callable again. Each gets one final record.
+// A node of a cluster closes nothing here: the other nodes' calls are
+// alive, and those of dead nodes, its own previous run included, are
+// closed by the sweeper (see cluster.go) once their lease has run out.
 func (s *Service) Recover(ctx context.Context) error {
+	if s.cfg.Nodes != nil {
+		return nil
+	}
 	active, err := s.cfg.Calls.ActiveCalls(ctx)
 	if err != nil {
 		return err
 	}
 	for _, c := range active {
-		now := s.cfg.Now()
-		c.Status = sipsim.CallFailed
-		c.EndedReason = sipsim.ReasonServerRestart
-		c.EndedAt = &now
-		c.UpdatedAt = now
-		endLeg(&c.AgentLeg, sipsim.LegFailed, now)
-		endLeg(&c.TargetLeg, sipsim.LegFailed, now)
-		ev := &sipsim.CallEvent{AccountID: c.AccountID, CallID: c.ID, Type: sipsim.EventCallEnded, Status: c.Status, At: now, Call: snapshot(c)}
+		ev := closeCall(c, sipsim.ReasonServerRestart, s.cfg.Now())
 		if err := s.cfg.Calls.UpdateCall(ctx, c, ev); err != nil {
 			return err
 		}
@@ -130,6 +142,18 @@ func (s *Service) Recover(ctx context.Context) error {
 		s.log.Warn("closed call left active by a previous run", "call_id", c.ID, "phone_id", c.PhoneID)
 	}
 	return nil
+}
+
+// closeCall ends a call that nothing runs any more as failed with reason,
+// and returns its call.ended event.
+func closeCall(c *sipsim.Call, reason sipsim.EndReason, now time.Time) *sipsim.CallEvent {
+	c.Status = sipsim.CallFailed
+	c.EndedReason = reason
+	c.EndedAt = &now
+	c.UpdatedAt = now
+	endLeg(&c.AgentLeg, sipsim.LegFailed, now)
+	endLeg(&c.TargetLeg, sipsim.LegFailed, now)
+	return &sipsim.CallEvent{AccountID: c.AccountID, CallID: c.ID, Type: sipsim.EventCallEnded, Status: c.Status, At: now, Call: snapshot(c)}
 }
 
 // endLeg closes a leg that was still open, keeping legs that already ended

@@ -29,7 +29,8 @@ var endReasons = []sipsim.EndReason{
 	sipsim.ReasonTargetNoAnswer, sipsim.ReasonTargetBusy, sipsim.ReasonTargetDeclined,
 	sipsim.ReasonTrunkRejected, sipsim.ReasonTrunkUnreachable, sipsim.ReasonAgentHungUpEarly,
 	sipsim.ReasonMediaTimeout, sipsim.ReasonMaxDuration, sipsim.ReasonCodecMismatch,
-	sipsim.ReasonCanceledViaAPI, sipsim.ReasonServerShutdown, sipsim.ReasonServerRestart, sipsim.ReasonInternalError,
+	sipsim.ReasonCanceledViaAPI, sipsim.ReasonServerShutdown, sipsim.ReasonServerRestart, sipsim.ReasonNodeLost,
+	sipsim.ReasonInternalError,
 }
 
 // Page sizes of GET /api/v2/calls.

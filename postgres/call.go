@@ -27,6 +27,7 @@ var callColumns = []string{
 	"target_started_at", "target_ringing_at", "target_answered_at", "target_ended_at",
 	"target_forwarded_to", "target_answered_by",
 	"has_recording", "recording_duration", "token_id",
+	"node_id", "dispatch", "dispatch_caller_id_name", "dispatch_auto_answer", "dispatch_agent_ring_timeout_ms",
 }
 
 var callSelect = "SELECT id, account_id, " + strings.Join(callColumns, ", ") + " FROM calls "
@@ -42,7 +43,8 @@ func callArgs(c *sipsim.Call) []any {
 		c.CreatedAt, c.UpdatedAt, c.AnsweredAt, c.EndedAt}
 	args = append(args, legArgs(&c.AgentLeg)...)
 	args = append(args, legArgs(&c.TargetLeg)...)
-	return append(args, c.HasRecording, c.RecordingDuration, c.TokenID)
+	args = append(args, c.HasRecording, c.RecordingDuration, c.TokenID, c.NodeID)
+	return append(args, dispatchArgs(c.Dispatch)...)
 }
 
 // normalizeCall sets every time of c to the value the store keeps, so that
@@ -64,6 +66,7 @@ func scanCall(row pgx.Row) (*sipsim.Call, error) {
 	var (
 		c                                 sipsim.Call
 		status, reason, agentSt, targetSt string
+		d                                 dispatchCols
 	)
 	a, t := &c.AgentLeg, &c.TargetLeg
 	err := row.Scan(&c.ID, &c.AccountID,
@@ -76,12 +79,14 @@ func scanCall(row pgx.Row) (*sipsim.Call, error) {
 		&t.StartedAt, &t.RingingAt, &t.AnsweredAt, &t.EndedAt,
 		&t.ForwardedTo, &t.AnsweredBy,
 		&c.HasRecording, &c.RecordingDuration, &c.TokenID,
+		&c.NodeID, &d.state, &d.callerIDName, &d.autoAnswer, &d.agentRingMS,
 	)
 	if err != nil {
 		return nil, err
 	}
 	c.Status, c.EndedReason = sipsim.CallStatus(status), sipsim.EndReason(reason)
 	a.Status, t.Status = sipsim.LegStatus(agentSt), sipsim.LegStatus(targetSt)
+	c.Dispatch = d.dispatch()
 	return &c, nil
 }
 
@@ -118,6 +123,9 @@ func errCallNotFound() error { return sipsim.Errorf(sipsim.ENOTFOUND, "Call not 
 // The phone's row, if it exists, is share-locked so that DeletePhone
 // cannot check for an active call and delete the phone while this call
 // is being created (see DeletePhone).
+//
+// A call dispatched to another node (c.Dispatch not claimed) wakes that
+// node when the transaction commits (see notifyDispatch).
 func (db *DB) CreateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent, limits sipsim.CallLimits) error {
 	now := db.stamp()
 	c.CreatedAt, c.UpdatedAt, c.Tags = now, now, nil
@@ -140,6 +148,9 @@ func (db *DB) CreateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 		if err := checkCallLimits(ctx, tx, c, limits, now); err != nil {
 			return err
 		}
+		if err := notifyDispatch(ctx, tx, c); err != nil {
+			return err
+		}
 		return insertEvent(ctx, tx, c, ev, now)
 	})
 	return callError("create call", err)
@@ -154,13 +165,7 @@ func (db *DB) UpdateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 	c.UpdatedAt = now
 	normalizeCall(c)
 	var ps params
-	sets := make([]string, 0, len(callColumns))
-	for i, v := range callArgs(c) {
-		if callColumns[i] != "created_at" {
-			sets = append(sets, callColumns[i]+" = "+ps.add(v))
-		}
-	}
-	query := "UPDATE calls SET " + strings.Join(sets, ", ") +
+	query := "UPDATE calls SET " + callSets(c, &ps) +
 		" WHERE account_id = " + ps.add(c.AccountID) + " AND id = " + ps.add(c.ID) + " RETURNING created_at"
 	err := db.write(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, query, ps.args...).Scan(&c.CreatedAt); err != nil {
@@ -176,6 +181,18 @@ func (db *DB) UpdateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 		return errCallNotFound()
 	}
 	return callError("update call", err)
+}
+
+// callSets is the SET list of an UPDATE that saves c: every column but
+// id, account_id and created_at, their values added to ps.
+func callSets(c *sipsim.Call, ps *params) string {
+	sets := make([]string, 0, len(callColumns))
+	for i, v := range callArgs(c) {
+		if callColumns[i] != "created_at" {
+			sets = append(sets, callColumns[i]+" = "+ps.add(v))
+		}
+	}
+	return strings.Join(sets, ", ")
 }
 
 // findCalls returns the calls selected by where (a WHERE clause and what

@@ -23,6 +23,10 @@
 //     advisory lock, so that event ids become visible in the order they
 //     grow and a stream that resumes after the last id it saw misses
 //     nothing (see lockEvents).
+//   - The cluster's coordination lives here too (node.go, dispatch.go):
+//     node heartbeats, the conditional UPDATE that closes a dead node's
+//     call once, the claim of dispatched calls, and LISTEN/NOTIFY to wake
+//     the node a call is dispatched to or asked to hang up.
 //   - Faults of the database itself (unreachable, shutting down, disk
 //     full, read-only) are EUNAVAILABLE, for reads and writes alike.
 //   - The one difference callers can meet: text columns cannot hold NUL
@@ -70,6 +74,7 @@ var (
 	_ sipsim.IdempotencyStore  = (*DB)(nil)
 	_ sipsim.AudioFileStore    = (*DB)(nil)
 	_ sipsim.AccountStore      = (*DB)(nil)
+	_ sipsim.NodeStore         = (*DB)(nil)
 )
 
 // Open connects to the database at url (postgres://user@host:port/db?...),

@@ -24,15 +24,16 @@ func (db *DB) SaveRegistration(ctx context.Context, r *sipsim.Registration) erro
 	r.UserAgent = strings.ReplaceAll(strings.ToValidUTF8(r.UserAgent, "\uFFFD"), "\x00", "")
 	_, err := db.pool.Exec(ctx, `
 		INSERT INTO registrations (account_id, phone_id, contact, received, transport,
-			user_agent, call_id, cseq, expires_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			user_agent, call_id, cseq, expires_at, updated_at, node_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (phone_id, contact) DO UPDATE SET
 			account_id = excluded.account_id, received = excluded.received,
 			transport = excluded.transport, user_agent = excluded.user_agent,
 			call_id = excluded.call_id, cseq = excluded.cseq,
-			expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
+			expires_at = excluded.expires_at, updated_at = excluded.updated_at,
+			node_id = excluded.node_id`,
 		r.AccountID, r.PhoneID, r.Contact, r.Received, r.Transport,
-		r.UserAgent, r.CallID, int64(r.CSeq), r.ExpiresAt, now)
+		r.UserAgent, r.CallID, int64(r.CSeq), r.ExpiresAt, now, r.NodeID)
 	// The phone or its account is missing: either way the phone does not
 	// exist for this account.
 	if violatesForeignKey(err) {
@@ -69,11 +70,11 @@ func (db *DB) Registrations(ctx context.Context, phoneID int64, now time.Time) (
 	regs, err := queryAll(ctx, db.pool, func(row pgx.Row) (*sipsim.Registration, error) {
 		var r sipsim.Registration
 		err := row.Scan(&r.AccountID, &r.PhoneID, &r.Contact, &r.Received, &r.Transport, &r.UserAgent,
-			&r.CallID, &r.CSeq, &r.ExpiresAt, &r.UpdatedAt)
+			&r.CallID, &r.CSeq, &r.ExpiresAt, &r.UpdatedAt, &r.NodeID)
 		return &r, err
 	}, `
 		SELECT account_id, phone_id, contact, received, transport, user_agent,
-			call_id, cseq, expires_at, updated_at
+			call_id, cseq, expires_at, updated_at, node_id
 		FROM registrations
 		WHERE phone_id = $1 AND expires_at > $2
 		ORDER BY updated_at DESC, contact`, phoneID, storedTime(now))

@@ -33,6 +33,7 @@ var callColumns = []string{
 	"target_started_at", "target_ringing_at", "target_answered_at", "target_ended_at",
 	"target_forwarded_to", "target_answered_by",
 	"has_recording", "recording_duration", "token_id",
+	"node_id", "dispatch", "dispatch_caller_id_name", "dispatch_auto_answer", "dispatch_agent_ring_timeout_ms",
 }
 
 var callSelect = "SELECT id, account_id, " + strings.Join(callColumns, ", ") + " FROM calls "
@@ -48,7 +49,8 @@ func callArgs(c *sipsim.Call) []any {
 		encodeTime(c.CreatedAt), encodeTime(c.UpdatedAt), encodeTimePtr(c.AnsweredAt), encodeTimePtr(c.EndedAt)}
 	args = append(args, legArgs(&c.AgentLeg)...)
 	args = append(args, legArgs(&c.TargetLeg)...)
-	return append(args, c.HasRecording, c.RecordingDuration, c.TokenID)
+	args = append(args, c.HasRecording, c.RecordingDuration, c.TokenID, c.NodeID)
+	return append(args, dispatchArgs(c.Dispatch)...)
 }
 
 // normalizeCall sets every time of c to the value the store keeps, so that
@@ -70,6 +72,7 @@ func scanCall(row scanner) (*sipsim.Call, error) {
 	var (
 		c                                 sipsim.Call
 		status, reason, agentSt, targetSt string
+		d                                 dispatchCols
 	)
 	a, t := &c.AgentLeg, &c.TargetLeg
 	err := row.Scan(&c.ID, &c.AccountID,
@@ -82,12 +85,14 @@ func scanCall(row scanner) (*sipsim.Call, error) {
 		nullTimeCol{&t.StartedAt}, nullTimeCol{&t.RingingAt}, nullTimeCol{&t.AnsweredAt}, nullTimeCol{&t.EndedAt},
 		&t.ForwardedTo, &t.AnsweredBy,
 		&c.HasRecording, &c.RecordingDuration, &c.TokenID,
+		&c.NodeID, &d.state, &d.callerIDName, &d.autoAnswer, &d.agentRingMS,
 	)
 	if err != nil {
 		return nil, err
 	}
 	c.Status, c.EndedReason = sipsim.CallStatus(status), sipsim.EndReason(reason)
 	a.Status, t.Status = sipsim.LegStatus(agentSt), sipsim.LegStatus(targetSt)
+	c.Dispatch = d.dispatch()
 	return &c, nil
 }
 
@@ -148,16 +153,8 @@ func (db *DB) UpdateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 	now := db.stamp()
 	c.UpdatedAt = now
 	normalizeCall(c)
-	cols := make([]string, 0, len(callColumns))
-	args := make([]any, 0, len(callColumns)+2)
-	for i, v := range callArgs(c) {
-		if callColumns[i] == "created_at" {
-			continue
-		}
-		cols = append(cols, callColumns[i]+" = ?")
-		args = append(args, v)
-	}
-	query := "UPDATE calls SET " + strings.Join(cols, ", ") + " WHERE account_id = ? AND id = ? RETURNING created_at"
+	sets, args := callSets(c)
+	query := "UPDATE calls SET " + sets + " WHERE account_id = ? AND id = ? RETURNING created_at"
 	args = append(args, c.AccountID, c.ID)
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, query, args...).Scan(timeCol{&c.CreatedAt}); err != nil {
@@ -175,6 +172,21 @@ func (db *DB) UpdateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 		return callError("update call", err)
 	}
 	return nil
+}
+
+// callSets is the SET list of an UPDATE that saves c, with its values:
+// every column but id, account_id and created_at.
+func callSets(c *sipsim.Call) (string, []any) {
+	cols := make([]string, 0, len(callColumns))
+	args := make([]any, 0, len(callColumns)+2)
+	for i, v := range callArgs(c) {
+		if callColumns[i] == "created_at" {
+			continue
+		}
+		cols = append(cols, callColumns[i]+" = ?")
+		args = append(args, v)
+	}
+	return strings.Join(cols, ", "), args
 }
 
 // findCalls returns the calls selected by where (a WHERE clause and what

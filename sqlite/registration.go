@@ -18,15 +18,16 @@ func (db *DB) SaveRegistration(ctx context.Context, r *sipsim.Registration) erro
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO registrations (account_id, phone_id, contact, received, transport,
-				user_agent, call_id, cseq, expires_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				user_agent, call_id, cseq, expires_at, updated_at, node_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (phone_id, contact) DO UPDATE SET
 				account_id = excluded.account_id, received = excluded.received,
 				transport = excluded.transport, user_agent = excluded.user_agent,
 				call_id = excluded.call_id, cseq = excluded.cseq,
-				expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
+				expires_at = excluded.expires_at, updated_at = excluded.updated_at,
+				node_id = excluded.node_id`,
 			r.AccountID, r.PhoneID, r.Contact, r.Received, r.Transport,
-			r.UserAgent, r.CallID, int64(r.CSeq), encodeTime(r.ExpiresAt), encodeTime(now))
+			r.UserAgent, r.CallID, int64(r.CSeq), encodeTime(r.ExpiresAt), encodeTime(now), r.NodeID)
 		return err
 	})
 	if violatesForeignKey(err) {
@@ -70,7 +71,7 @@ func (db *DB) DeleteRegistrations(ctx context.Context, phoneID int64) error {
 func (db *DB) Registrations(ctx context.Context, phoneID int64, now time.Time) ([]*sipsim.Registration, error) {
 	rows, err := db.reader.QueryContext(ctx, `
 		SELECT account_id, phone_id, contact, received, transport, user_agent,
-			call_id, cseq, expires_at, updated_at
+			call_id, cseq, expires_at, updated_at, node_id
 		FROM registrations
 		WHERE phone_id = ? AND expires_at > ?
 		ORDER BY updated_at DESC, contact`, phoneID, encodeTime(now))
@@ -82,7 +83,7 @@ func (db *DB) Registrations(ctx context.Context, phoneID int64, now time.Time) (
 	for rows.Next() {
 		var r sipsim.Registration
 		err := rows.Scan(&r.AccountID, &r.PhoneID, &r.Contact, &r.Received, &r.Transport, &r.UserAgent,
-			&r.CallID, &r.CSeq, timeCol{&r.ExpiresAt}, timeCol{&r.UpdatedAt})
+			&r.CallID, &r.CSeq, timeCol{&r.ExpiresAt}, timeCol{&r.UpdatedAt}, &r.NodeID)
 		if err != nil {
 			return nil, unreadable(fmt.Errorf("registrations: %w", err))
 		}

@@ -74,6 +74,7 @@ func newCall(id string, phoneID int64) *sipsim.Call {
 		Status:       sipsim.CallInitiating,
 		AgentLeg:     sipsim.Leg{Status: sipsim.LegIdle},
 		TargetLeg:    sipsim.Leg{Status: sipsim.LegIdle},
+		NodeID:       "node_fixture",
 	}
 }
 

@@ -19,6 +19,7 @@ func registration(p *sipsim.Phone, contact string, expires time.Time) *sipsim.Re
 		CallID:    "reg-" + contact,
 		CSeq:      4294967295, // the largest CSeq: must not overflow
 		ExpiresAt: expires,
+		NodeID:    "node_registrar",
 	}
 }
 
@@ -72,6 +73,7 @@ func testRegistrationRefresh(t *testing.T, open OpenFunc) {
 	e.clock.Advance(time.Second)
 	refreshed := registration(p, desk.Contact, e.clock.Now().Add(2*time.Hour))
 	refreshed.Received, refreshed.CSeq, refreshed.UserAgent = "198.51.100.9:5060", 2, "Yealink T46U"
+	refreshed.NodeID = "node_other" // the phone moved to another node
 	must(t, e.s.SaveRegistration(e.ctx, refreshed))
 	got, err = e.s.Registrations(e.ctx, p.ID, e.clock.Now())
 	must(t, err)

@@ -27,6 +27,11 @@
 //   - Expired idempotency keys (ExpiresAt at or before the store's clock)
 //     count as absent. FinishIdempotent on a key not in flight is
 //     ENOTFOUND.
+//   - Heartbeat stamps HeartbeatAt from the store's clock. A node is dead
+//     once its heartbeat is at or before staleBefore, or once removed;
+//     calls carry their node (NodeID) and dispatch options through every
+//     write and read, and each dispatched call, and each orphaned call's
+//     end, is taken by exactly one of several concurrent callers.
 //   - CreateAudioFile stamps CreatedAt from the store's clock and sets
 //     SizeBytes to the content's length; only phones of the file's own
 //     account make DeleteAudioFile refuse.
@@ -54,6 +59,7 @@ type Store interface {
 	sipsim.IdempotencyStore
 	sipsim.AudioFileStore
 	sipsim.AccountStore
+	sipsim.NodeStore
 }
 
 // OtherAccountID is a second account every store under test has, so that
@@ -83,6 +89,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })
 	t.Run("AudioFiles", func(t *testing.T) { testAudioFiles(t, open) })
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open) })
+	t.Run("Nodes", func(t *testing.T) { testNodes(t, open) })
 }
 
 // env is one test's store and the clock it was opened with.

@@ -82,6 +82,10 @@ type Config struct {
 	// preferred first (default MD5 only: see defaultDigestAlgorithms).
 	// Answers in an algorithm not offered are refused.
 	DigestAlgorithms []string
+
+	// NodeID is this process's cluster node (sipsim.Node.ID), stored with
+	// each registration it takes, so that calls for the phone run here.
+	NodeID string
 }
 
 // guardLimits are the ban thresholds, defaults filled in.

@@ -143,6 +143,7 @@ func (e *Engine) updateBindings(ctx context.Context, req *sip.Request, phone *si
 			Transport: strings.ToLower(req.Transport()),
 			CallID:    req.CallID().Value(),
 			ExpiresAt: now.Add(time.Duration(expires) * time.Second),
+			NodeID:    e.cfg.NodeID,
 		}
 		if cseq := req.CSeq(); cseq != nil {
 			r.CSeq = cseq.SeqNo

@@ -39,6 +39,8 @@ type serveConfig struct {
 	sipRequestRate                      float64
 	sipRequestBurst                     int
 	logLevel, logFormat                 string
+	nodeName                            string
+	nodeLease                           time.Duration
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -63,6 +65,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.digestAlgorithms, "sip-digest-algorithms", "MD5", "digest algorithms offered to phones, most preferred first: MD5, SHA-256 or both (e.g. SHA-256,MD5 for phones that follow RFC 8760); answers in others are refused")
 	fs.Float64Var(&c.sipRequestRate, "sip-request-rate", 200, "SIP requests per second one source IP (an IPv6 /64) may send before the rest are dropped unanswered; the trunk is exempt; negative: no limit")
 	fs.IntVar(&c.sipRequestBurst, "sip-request-burst", 400, "SIP requests one source may send at once above --sip-request-rate")
+	fs.StringVar(&c.nodeName, "node-name", "", "this node's name in logs (default: the host name)")
+	fs.DurationVar(&c.nodeLease, "node-lease", 15*time.Second, "on PostgreSQL, how long a node may miss heartbeats before the others close its calls as node_lost")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -116,6 +120,9 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return usageError{fmt.Sprintf("--rtp-ports: %v", err)}
 	}
+	if c.nodeLease < time.Second {
+		return usageError{"--node-lease must be at least 1s"}
+	}
 	if c.sipRequestRate == 0 || c.sipRequestBurst < 0 {
 		return usageError{"--sip-request-rate must be positive (negative: no limit) and --sip-request-burst not negative"}
 	}
@@ -135,6 +142,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	}
 	defer db.Close()
 
+	node := newNode(c.nodeName, publicAddr, c.sipAddr, now())
 	recs := recordings.NewFS(filepath.Join(c.dataDir, "recordings"))
 	sipCtx, stopSIP := context.WithCancel(context.Background())
 	defer stopSIP()
@@ -144,20 +152,27 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		Trunk: c.trunk, TrunkUsername: c.trunkUser, TrunkPassword: c.trunkPass,
 		Media: alloc, Phones: db, Registrations: db, Accounts: db, MediaTimeout: c.mediaTimeout,
 		Recordings: recs, DigestAlgorithms: strings.Split(c.digestAlgorithms, ","),
-		SourceRequestRate: c.sipRequestRate, SourceRequestBurst: c.sipRequestBurst,
+		SourceRequestRate: c.sipRequestRate, SourceRequestBurst: c.sipRequestBurst, NodeID: node.ID,
 	})
 	if err != nil {
 		return usageError{err.Error()}
 	}
 	bus := events.NewBus(256)
+	defer startEventRelay(db, bus, log.With("component", "events"))()
 	svc := calls.New(calls.Config{
 		Logger: log.With("component", "calls"), Now: now,
 		Phones: db, Registrations: db, Calls: db, Accounts: db, Telephony: engine, Bus: bus, Recordings: recs, AudioFiles: db,
 		AgentRingTimeout: c.agentRing, TargetRingTimeout: c.targetRing, MaxDuration: c.maxDuration,
+		Node: node, Nodes: clusterStore(db), Lease: c.nodeLease,
 	})
 	if err := svc.Recover(ctx); err != nil {
 		return fmt.Errorf("recover calls: %w", err)
 	}
+	stopCluster, err := startCluster(ctx, db, svc, node, c.nodeLease, log.With("component", "cluster"))
+	if err != nil {
+		return fmt.Errorf("join the cluster: %w", err)
+	}
+	defer stopCluster()
 	engine.SetHandsetRouter(svc)
 	if c.trunk == "" {
 		log.Warn("no --trunk configured: calls will fail once the employee answers")

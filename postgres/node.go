@@ -1,0 +1,113 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sipsim/sipsim"
+)
+
+// Heartbeat inserts the node or refreshes it. HeartbeatAt comes from the
+// store's clock; StartedAt is the one first stored.
+func (db *DB) Heartbeat(ctx context.Context, n *sipsim.Node) error {
+	now := db.stamp()
+	var started time.Time
+	err := db.pool.QueryRow(ctx, `
+		INSERT INTO nodes (id, name, sip_addr, started_at, heartbeat_at, draining)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (id) DO UPDATE SET
+			name = excluded.name, sip_addr = excluded.sip_addr,
+			heartbeat_at = excluded.heartbeat_at, draining = excluded.draining
+		RETURNING started_at`,
+		n.ID, n.Name, n.SIPAddr, storedTime(n.StartedAt), now, n.Draining).Scan(&started)
+	if err != nil {
+		return wrap("heartbeat", err)
+	}
+	n.StartedAt, n.HeartbeatAt = started, now
+	return nil
+}
+
+// RemoveNode deletes a node; no error if it is absent.
+func (db *DB) RemoveNode(ctx context.Context, id string) error {
+	_, err := db.pool.Exec(ctx, `DELETE FROM nodes WHERE id = $1`, id)
+	return wrap("remove node", err)
+}
+
+// Node returns one node. ENOTFOUND.
+func (db *DB) Node(ctx context.Context, id string) (*sipsim.Node, error) {
+	var n sipsim.Node
+	err := db.pool.QueryRow(ctx, `
+		SELECT id, name, sip_addr, started_at, heartbeat_at, draining FROM nodes WHERE id = $1`, id).
+		Scan(&n.ID, &n.Name, &n.SIPAddr, &n.StartedAt, &n.HeartbeatAt, &n.Draining)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, sipsim.Errorf(sipsim.ENOTFOUND, "Node not found")
+	}
+	if err != nil {
+		return nil, wrap("node", err)
+	}
+	return &n, nil
+}
+
+// deadNodeCondition selects, in a query on calls, those whose node has
+// not heartbeat after the time in placeholder ph, or is unknown.
+func deadNodeCondition(ph string) string {
+	return "NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = calls.node_id AND n.heartbeat_at > " + ph + ")"
+}
+
+// OrphanedCalls returns the active calls of every account whose node has
+// not heartbeat after staleBefore, or is unknown, oldest first. Active
+// calls are few (one per phone at most), and the partial index of active
+// calls finds them.
+func (db *DB) OrphanedCalls(ctx context.Context, staleBefore time.Time) ([]*sipsim.Call, error) {
+	calls, err := db.findCalls(ctx, "WHERE "+activeCondition+" AND "+deadNodeCondition("$1")+
+		" ORDER BY created_at, id", storedTime(staleBefore))
+	return calls, wrap("orphaned calls", err)
+}
+
+// EndOrphanedCall saves c and appends ev, as UpdateCall does, only if the
+// stored call is still active on node c.NodeID and that node is still
+// dead. The conditional UPDATE makes the end happen once: of two nodes
+// ending the call at once, the second waits for the first's row lock,
+// then finds the call no longer active and changes nothing (ECONFLICT).
+func (db *DB) EndOrphanedCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent, staleBefore time.Time) error {
+	now := db.stamp()
+	c.UpdatedAt = now
+	normalizeCall(c)
+	var ps params
+	query := "UPDATE calls SET " + callSets(c, &ps) +
+		" WHERE account_id = " + ps.add(c.AccountID) + " AND id = " + ps.add(c.ID) +
+		" AND node_id = " + ps.add(c.NodeID) + " AND " + activeCondition +
+		" AND " + deadNodeCondition(ps.add(storedTime(staleBefore))) + " RETURNING created_at"
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, query, ps.args...).Scan(&c.CreatedAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return callMissingOrTaken(ctx, tx, c)
+		}
+		if err != nil {
+			return err
+		}
+		if err := loadCallTags(ctx, tx, []*sipsim.Call{c}); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, c, ev, now)
+	})
+	return callError("end orphaned call", err)
+}
+
+// callMissingOrTaken tells why a conditional write of c changed nothing:
+// ENOTFOUND if the call does not exist, else ECONFLICT.
+func callMissingOrTaken(ctx context.Context, tx pgx.Tx, c *sipsim.Call) error {
+	var exists bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM calls WHERE account_id = $1 AND id = $2)`,
+		c.AccountID, c.ID).Scan(&exists)
+	switch {
+	case err != nil:
+		return err
+	case !exists:
+		return errCallNotFound()
+	}
+	return sipsim.Errorf(sipsim.ECONFLICT, "The call has ended or its node is alive")
+}

@@ -1,0 +1,196 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sipsim/sipsim"
+)
+
+// A SQLite database has one `serve` process, so the cluster's methods have
+// one node to serve: it closes the calls a crash left at its start
+// (calls.Service.Recover), never dispatches, and has no one to notify.
+// They behave as PostgreSQL's all the same, so that the contract suite
+// holds for both; SQLite's single writer makes each write atomic.
+
+var _ sipsim.NodeStore = (*DB)(nil)
+
+// Heartbeat inserts the node or refreshes it. HeartbeatAt comes from the
+// store's clock; StartedAt is the one first stored.
+func (db *DB) Heartbeat(ctx context.Context, n *sipsim.Node) error {
+	now := db.stamp()
+	var started time.Time
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `
+			INSERT INTO nodes (id, name, sip_addr, started_at, heartbeat_at, draining)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET
+				name = excluded.name, sip_addr = excluded.sip_addr,
+				heartbeat_at = excluded.heartbeat_at, draining = excluded.draining
+			RETURNING started_at`,
+			n.ID, n.Name, n.SIPAddr, encodeTime(n.StartedAt), encodeTime(now), n.Draining).Scan(timeCol{&started})
+	})
+	if err != nil {
+		return fmt.Errorf("heartbeat: %w", err)
+	}
+	n.StartedAt, n.HeartbeatAt = started, now
+	return nil
+}
+
+// RemoveNode deletes a node; no error if it is absent.
+func (db *DB) RemoveNode(ctx context.Context, id string) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM nodes WHERE id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("remove node: %w", err)
+	}
+	return nil
+}
+
+// Node returns one node. ENOTFOUND.
+func (db *DB) Node(ctx context.Context, id string) (*sipsim.Node, error) {
+	var n sipsim.Node
+	err := db.reader.QueryRowContext(ctx, `
+		SELECT id, name, sip_addr, started_at, heartbeat_at, draining FROM nodes WHERE id = ?`, id).
+		Scan(&n.ID, &n.Name, &n.SIPAddr, timeCol{&n.StartedAt}, timeCol{&n.HeartbeatAt}, &n.Draining)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, sipsim.Errorf(sipsim.ENOTFOUND, "Node not found")
+	}
+	if err != nil {
+		return nil, unreadable(fmt.Errorf("node: %w", err))
+	}
+	return &n, nil
+}
+
+// deadNodeCondition selects, in a query on calls, those whose node has
+// not heartbeat after the time bound to its placeholder, or is unknown.
+const deadNodeCondition = "NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = calls.node_id AND n.heartbeat_at > ?)"
+
+// OrphanedCalls returns the active calls of every account whose node has
+// not heartbeat after staleBefore, or is unknown, oldest first.
+func (db *DB) OrphanedCalls(ctx context.Context, staleBefore time.Time) ([]*sipsim.Call, error) {
+	calls, err := db.findCalls(ctx, "WHERE "+activeCondition+" AND "+deadNodeCondition+" ORDER BY created_at, id",
+		encodeTime(staleBefore))
+	if err != nil {
+		return nil, unreadable(fmt.Errorf("orphaned calls: %w", err))
+	}
+	return calls, nil
+}
+
+// EndOrphanedCall saves c and appends ev, as UpdateCall does, only if the
+// stored call is still active on node c.NodeID and that node is still
+// dead: ECONFLICT otherwise.
+func (db *DB) EndOrphanedCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent, staleBefore time.Time) error {
+	now := db.stamp()
+	c.UpdatedAt = now
+	normalizeCall(c)
+	sets, args := callSets(c)
+	query := "UPDATE calls SET " + sets + " WHERE account_id = ? AND id = ? AND node_id = ? AND " +
+		activeCondition + " AND " + deadNodeCondition + " RETURNING created_at"
+	args = append(args, c.AccountID, c.ID, c.NodeID, encodeTime(staleBefore))
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, query, args...).Scan(timeCol{&c.CreatedAt})
+		if errors.Is(err, sql.ErrNoRows) {
+			return callMissingOrTaken(ctx, tx, c)
+		}
+		if err != nil {
+			return err
+		}
+		if err := loadCallTags(ctx, tx, []*sipsim.Call{c}); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, c, ev, now)
+	})
+	return callError("end orphaned call", err)
+}
+
+// callMissingOrTaken tells why a conditional write of c changed nothing:
+// ENOTFOUND if the call does not exist, else ECONFLICT.
+func callMissingOrTaken(ctx context.Context, tx *sql.Tx, c *sipsim.Call) error {
+	var exists bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM calls WHERE account_id = ? AND id = ?)`,
+		c.AccountID, c.ID).Scan(&exists)
+	switch {
+	case err != nil:
+		return err
+	case !exists:
+		return errCallNotFound()
+	}
+	return sipsim.Errorf(sipsim.ECONFLICT, "The call has ended or its node is alive")
+}
+
+// ClaimDispatchedCalls marks the node's pending dispatched calls claimed
+// and returns them with their tags, oldest first.
+func (db *DB) ClaimDispatchedCalls(ctx context.Context, nodeID string) ([]*sipsim.Call, error) {
+	var calls []*sipsim.Call
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		calls, err = queryAll(ctx, tx, scanCall, `
+			UPDATE calls SET dispatch = 'claimed'
+			WHERE node_id = ? AND dispatch = 'pending' AND `+activeCondition+`
+			RETURNING id, account_id, `+strings.Join(callColumns, ", "), nodeID)
+		if err != nil {
+			return err
+		}
+		return loadCallTags(ctx, tx, calls)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim dispatched calls: %w", err)
+	}
+	sortCalls(calls)
+	return calls, nil
+}
+
+// sortCalls orders calls oldest first, by id within one instant.
+func sortCalls(calls []*sipsim.Call) {
+	slices.SortFunc(calls, func(a, b *sipsim.Call) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+}
+
+// RequestCancel does nothing: the one node runs every call, and hangs up
+// its own without being told.
+func (db *DB) RequestCancel(context.Context, string) error { return nil }
+
+// dispatchCols are the dispatch columns of a call row.
+type dispatchCols struct {
+	state        string // "", "pending" or "claimed"
+	callerIDName string
+	autoAnswer   bool
+	agentRingMS  int64
+}
+
+func (d dispatchCols) dispatch() *sipsim.CallDispatch {
+	if d.state == "" {
+		return nil
+	}
+	return &sipsim.CallDispatch{
+		Claimed:          d.state == "claimed",
+		CallerIDName:     d.callerIDName,
+		AutoAnswer:       d.autoAnswer,
+		AgentRingTimeout: time.Duration(d.agentRingMS) * time.Millisecond,
+	}
+}
+
+// dispatchArgs are the values of the dispatch columns, in callColumns'
+// order. The ring timeout is kept in milliseconds.
+func dispatchArgs(d *sipsim.CallDispatch) []any {
+	if d == nil {
+		return []any{"", "", false, int64(0)}
+	}
+	state := "pending"
+	if d.Claimed {
+		state = "claimed"
+	}
+	return []any{state, d.CallerIDName, d.AutoAnswer, d.AgentRingTimeout.Milliseconds()}
+}
