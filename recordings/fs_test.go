@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sipsim/sipsim"
+	"github.com/sipsim/sipsim/storetest"
 )
 
 func isNotFound(err error) bool {
@@ -73,4 +74,8 @@ func TestFSRefusesIDsThatLeaveItsDirectory(t *testing.T) {
 			t.Errorf("Open(%q): %v, want not found", id, err)
 		}
 	}
+}
+
+func TestFSContract(t *testing.T) {
+	storetest.RunRecordings(t, func(t *testing.T) sipsim.RecordingStore { return NewFS(t.TempDir()) })
 }

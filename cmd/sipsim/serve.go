@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -19,7 +18,6 @@ import (
 	"github.com/sipsim/sipsim/calls"
 	"github.com/sipsim/sipsim/events"
 	"github.com/sipsim/sipsim/httpapi"
-	"github.com/sipsim/sipsim/recordings"
 	"github.com/sipsim/sipsim/voip"
 	"github.com/sipsim/sipsim/voip/media"
 )
@@ -143,7 +141,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	defer db.Close()
 
 	node := newNode(c.nodeName, publicAddr, c.sipAddr, now())
-	recs := recordings.NewFS(filepath.Join(c.dataDir, "recordings"))
+	recs := recordingStore(db, c.dataDir)
 	sipCtx, stopSIP := context.WithCancel(context.Background())
 	defer stopSIP()
 	engine, err := voip.New(voip.Config{

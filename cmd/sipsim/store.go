@@ -13,6 +13,7 @@ import (
 
 	"github.com/sipsim/sipsim"
 	"github.com/sipsim/sipsim/postgres"
+	"github.com/sipsim/sipsim/recordings"
 	"github.com/sipsim/sipsim/sqlite"
 )
 
@@ -137,4 +138,18 @@ func (f storeFlags) open(ctx context.Context, stderr io.Writer) (store, error) {
 		fmt.Fprintln(stderr, "sipsim:", err)
 	}
 	return db, err
+}
+
+// recordingStore is where calls' recordings go: in PostgreSQL, so that
+// every node serves every recording, or in the data directory with SQLite.
+// Recordings on PostgreSQL wait in the data directory while being written.
+func recordingStore(db store, dataDir string) sipsim.RecordingStore {
+	if pg, ok := db.(*postgres.DB); ok {
+		tmp := filepath.Join(dataDir, "recordings-pending")
+		if err := os.MkdirAll(tmp, 0o750); err != nil {
+			tmp = "" // the system's temporary directory will do
+		}
+		return pg.Recordings(tmp)
+	}
+	return recordings.NewFS(filepath.Join(dataDir, "recordings"))
 }
