@@ -250,3 +250,62 @@ func TestNodesDeleteWhileOthersUse(t *testing.T) {
 		t.Fatalf("call still carries deleted tags %v", got.Tags)
 	}
 }
+
+// One Idempotency-Key sent to every node at once: one node runs the
+// request, every other finds it in flight.
+func TestNodesShareIdempotencyKeys(t *testing.T) {
+	const n = 20
+	nodes := openNodes(t, n, fixedClock())
+	at := fixedClock()()
+	found := make([]*sipsim.IdempotencyRecord, n)
+	errs := raceNodes(nodes, func(i int, db *DB) error {
+		var err error
+		found[i], err = db.BeginIdempotent(t.Context(), &sipsim.IdempotencyRecord{
+			AccountID: sipsim.DefaultAccountID, Key: "order-4711", RequestHash: "h",
+			CreatedAt: at, ExpiresAt: at.Add(24 * time.Hour)})
+		return err
+	})
+	began := 0
+	for i := range n {
+		switch {
+		case errs[i] != nil:
+			t.Errorf("node %d: %v", i, errs[i])
+		case found[i] == nil:
+			began++
+		case found[i].Status != 0 || found[i].Key != "order-4711":
+			t.Errorf("node %d found %+v, want the key in flight", i, found[i])
+		}
+	}
+	if began != 1 {
+		t.Fatalf("%d nodes began the request, want 1", began)
+	}
+}
+
+// A token limited to 5 calls a minute, used on 12 nodes at once for 12
+// phones: 5 calls are created, 7 refused with a rate limit.
+func TestNodesSharePerTokenRateLimit(t *testing.T) {
+	const n, limit = 12, 5
+	nodes := openNodes(t, n, fixedClock())
+	phones := make([]*sipsim.Phone, n)
+	for i := range phones {
+		phones[i] = phoneOf(t, nodes[0], i+1)
+	}
+	limits := sipsim.CallLimits{CallsPerMinutePerToken: limit}
+	errs := raceNodes(nodes, func(i int, db *DB) error {
+		c := initiating(fmt.Sprintf("call_token_%02d", i), phones[i].ID)
+		c.TokenID = 42
+		return db.CreateCall(t.Context(), c, &sipsim.CallEvent{Type: sipsim.EventCallCreated}, limits)
+	})
+	created := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			created++
+		case sipsim.ErrorCode(err) != sipsim.ERATELIMIT:
+			t.Errorf("node %d: %v, want a rate limit", i, err)
+		}
+	}
+	if created != limit {
+		t.Fatalf("%d calls created, want %d", created, limit)
+	}
+}
