@@ -82,11 +82,15 @@ type WebhookStore interface {
 	// DeleteWebhook removes a webhook and its deliveries. ENOTFOUND.
 	DeleteWebhook(ctx context.Context, accountID, id int64) error
 	// ClaimDueDeliveries returns up to limit pending deliveries whose
-	// NextAttemptAt is at or before now, with their webhook and event, and
-	// moves their NextAttemptAt to now+lease so that no other worker (or
-	// node) sends them meanwhile. A sender that dies mid-way is retried
-	// after the lease.
-	ClaimDueDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
+	// NextAttemptAt is at or before now, earliest due first, with their
+	// webhook and event, and moves their NextAttemptAt to now+lease so
+	// that no other worker (or node) sends them meanwhile. A sender that
+	// dies mid-way is retried after the lease. Deliveries of the webhooks
+	// in skip are neither returned nor leased, and the claim reaches past
+	// them to other webhooks' deliveries: a worker whose queue for a
+	// webhook is full leaves that webhook's backlog in the store, free
+	// for the others, rather than leasing what it cannot send yet.
+	ClaimDueDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int, skip []int64) ([]*Delivery, error)
 	// RecordAttempt appends a to the delivery's log and sets its status:
 	// succeeded, failed, or pending again at next. ENOTFOUND.
 	RecordAttempt(ctx context.Context, a *DeliveryAttempt, status DeliveryStatus, next time.Time) error

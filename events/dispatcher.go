@@ -24,10 +24,12 @@ const (
 	DefaultPollInterval = time.Second
 )
 
-// queueCap bounds the deliveries of one webhook waiting in memory behind
-// the one being sent. More are left leased in the store: they come back
-// when their lease ends, so a slow endpoint with a long backlog holds
-// little memory and cannot starve the others.
+// queueCap bounds the deliveries of one webhook held in memory: the one
+// being sent and those waiting behind it. The dispatcher claims no more
+// than fit; the rest of a webhook's backlog stays in the store, unleased
+// (another node may take it), and claims pass over it to other webhooks'
+// deliveries, so a slow endpoint with a long backlog holds little memory
+// and cannot starve the others.
 const queueCap = 16
 
 // DispatcherConfig wires a Dispatcher. Only Store is required.
@@ -137,13 +139,20 @@ type claimed struct {
 // sender sends the deliveries of one webhook, one at a time. Only Run's
 // goroutine touches its fields.
 type sender struct {
-	in      chan claimed
-	pending int // sent to in, not yet reported done
+	in      chan claimed // buffered queueCap: holds every pending delivery
+	pending int          // sent to in, not yet reported done; at most queueCap
+	// skipped: the last claim passed over this webhook for want of room,
+	// so the store may hold due deliveries of it that no claim took.
+	skipped bool
 }
 
+// room is how many more deliveries the sender can take.
+func (s *sender) room() int { return queueCap - s.pending }
+
 // Run sends due deliveries until ctx ends: it polls the store every
-// PollInterval, at once when woken, and again without waiting while a
-// claim comes back full. Store errors are logged and retried at the next
+// PollInterval, at once when woken, again without waiting while a claim
+// comes back full, and as soon as a webhook it passed over for a full
+// queue has room again. Store errors are logged and retried at the next
 // poll. Once ctx ends it starts no new POST, waits for those in flight
 // (bounded by the client timeout) and records their outcome, then returns
 // nil. Deliveries it claimed but did not start come back after their
@@ -169,13 +178,16 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	senders := map[int64]*sender{}
 	done := make(chan int64, d.cfg.Concurrency) // webhook id, once per delivery handled
-	finished := func(webhookID int64) {
+	// finished accounts for one delivery handled, and reports whether a
+	// claim may now take deliveries that the last one passed over.
+	finished := func(webhookID int64) bool {
 		s := senders[webhookID]
 		s.pending--
 		if s.pending == 0 {
 			close(s.in)
 			delete(senders, webhookID)
 		}
+		return s.skipped && (s.pending == 0 || s.room() >= d.claimLimit(len(senders)))
 	}
 
 	// more: due deliveries may be waiting in the store. True at start, for
@@ -183,9 +195,18 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	more := true
 	for {
 		if more && ctx.Err() == nil && len(senders) < d.cfg.Concurrency {
-			// Claim no more new webhooks than there are free senders.
-			limit := d.cfg.Concurrency - len(senders)
-			batch, err := d.claim(ctx, limit)
+			limit := d.claimLimit(len(senders))
+			// A webhook with less room than the claim may bring is left
+			// out of it: every delivery claimed fits its queue, and none
+			// is leased only to wait in the store.
+			var skip []int64
+			for id, s := range senders {
+				s.skipped = s.room() < limit
+				if s.skipped {
+					skip = append(skip, id)
+				}
+			}
+			batch, err := d.claim(ctx, limit, skip)
 			if err != nil {
 				if ctx.Err() == nil {
 					d.log.Error("webhooks: claiming due deliveries", "err", err)
@@ -201,13 +222,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 					senders[c.d.WebhookID] = s
 					wg.Go(func() { d.send(ctx, s.in, done) })
 				}
-				select {
-				case s.in <- c:
-					s.pending++
-				default:
-					d.log.Debug("webhooks: endpoint backlog full, delivery waits for its lease",
-						"delivery_id", c.d.ID, "webhook_id", c.d.WebhookID)
-				}
+				s.in <- c // never blocks: s had room for the whole batch
+				s.pending++
 			}
 			continue
 		}
@@ -220,7 +236,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			wg.Wait()
 			return nil
 		case id := <-done:
-			finished(id)
+			if finished(id) {
+				more = true
+			}
 		case <-ticker.C:
 			more = true
 		case _, ok := <-wake:
@@ -239,11 +257,19 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// claim leases up to limit due deliveries, in event order so that each
-// webhook's sender gets them in that order.
-func (d *Dispatcher) claim(ctx context.Context, limit int) ([]claimed, error) {
+// claimLimit is how many deliveries one claim may bring while busy
+// senders run: no more than there are free senders, since each may be for
+// a new webhook, nor than a new webhook's queue holds, since all may be
+// for one.
+func (d *Dispatcher) claimLimit(busy int) int {
+	return min(d.cfg.Concurrency-busy, queueCap)
+}
+
+// claim leases up to limit due deliveries of webhooks not in skip, in
+// event order so that each webhook's sender gets them in that order.
+func (d *Dispatcher) claim(ctx context.Context, limit int, skip []int64) ([]claimed, error) {
 	now := d.cfg.Now()
-	ds, err := d.cfg.Store.ClaimDueDeliveries(ctx, now, d.cfg.Lease, limit)
+	ds, err := d.cfg.Store.ClaimDueDeliveries(ctx, now, d.cfg.Lease, limit, skip)
 	if err != nil {
 		return nil, err
 	}

@@ -121,7 +121,7 @@ func TestDeliveryOfADeadNodeIsTakenOverAfterItsLease(t *testing.T) {
 	dying.db.Close()
 	stop()
 
-	claimed, err := survivor.db.ClaimDueDeliveries(t.Context(), time.Now(), lease, 10)
+	claimed, err := survivor.db.ClaimDueDeliveries(t.Context(), time.Now(), lease, 10, nil)
 	must(t, err)
 	if len(claimed) != 0 {
 		t.Fatalf("the survivor claimed %d deliveries while the dead node's lease ran, want none", len(claimed))
@@ -158,8 +158,8 @@ type claimCounter struct {
 	claimed atomic.Int64
 }
 
-func (c *claimCounter) ClaimDueDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*sipsim.Delivery, error) {
-	ds, err := c.WebhookStore.ClaimDueDeliveries(ctx, now, lease, limit)
+func (c *claimCounter) ClaimDueDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int, skip []int64) ([]*sipsim.Delivery, error) {
+	ds, err := c.WebhookStore.ClaimDueDeliveries(ctx, now, lease, limit, skip)
 	c.claimed.Add(int64(len(ds)))
 	return ds, err
 }

@@ -256,7 +256,7 @@ func TestLeaseOfADeadWorkerEnds(t *testing.T) {
 	r := newReceiver(t, ok)
 	w := e.webhook(r.URL, sipsim.EventCallCreated)
 	created := e.placeCall()[0]
-	claimed, err := e.db.ClaimDueDeliveries(t.Context(), e.clock.Now(), events.DefaultLease, 10)
+	claimed, err := e.db.ClaimDueDeliveries(t.Context(), e.clock.Now(), events.DefaultLease, 10, nil)
 	must(t, err)
 	if len(claimed) != 1 {
 		t.Fatalf("claimed %d deliveries, want 1", len(claimed))

@@ -211,7 +211,7 @@ func (f *fakeWebhooks) DeleteWebhook(_ context.Context, accountID, id int64) err
 	return nil
 }
 
-func (f *fakeWebhooks) ClaimDueDeliveries(context.Context, time.Time, time.Duration, int) ([]*sipsim.Delivery, error) {
+func (f *fakeWebhooks) ClaimDueDeliveries(context.Context, time.Time, time.Duration, int, []int64) ([]*sipsim.Delivery, error) {
 	return nil, nil
 }
 

@@ -64,20 +64,31 @@ func enqueueDeliveries(ctx context.Context, tx pgx.Tx, ev *sipsim.CallEvent) err
 const dueDeliveriesQuery = `WHERE status = 'pending' AND next_attempt_at <= $1
 	ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`
 
+// dueDeliveriesSkippingQuery is dueDeliveriesQuery passing over the
+// webhooks in an array of ids: the same index walk, with the skipped rows
+// filtered out on the way (and not locked).
+const dueDeliveriesSkippingQuery = `WHERE status = 'pending' AND next_attempt_at <= $1 AND webhook_id <> ALL ($3)
+	ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`
+
 // ClaimDueDeliveries returns up to limit (default 100) pending deliveries
-// due at now, oldest due first, with their webhook (secret included) and
-// event (with its snapshot), and moves them to now+lease. The select locks
-// the rows it takes and skips those locked by another claimer, on this
-// node or another, so two claimers never get the same delivery.
-func (db *DB) ClaimDueDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*sipsim.Delivery, error) {
+// due at now, oldest due first, none of the webhooks in skip, with their
+// webhook (secret included) and event (with its snapshot), and moves them
+// to now+lease. The select locks the rows it takes and skips those locked
+// by another claimer, on this node or another, so two claimers never get
+// the same delivery.
+func (db *DB) ClaimDueDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int, skip []int64) ([]*sipsim.Delivery, error) {
 	if limit <= 0 {
 		limit = defaultClaimLimit
+	}
+	query, args := deliverySelect+dueDeliveriesQuery, []any{storedTime(now), limit}
+	if len(skip) > 0 {
+		query, args = deliverySelect+dueDeliveriesSkippingQuery, append(args, skip)
 	}
 	until := storedTime(now.Add(lease))
 	var claimed []*sipsim.Delivery
 	err := db.write(ctx, func(tx pgx.Tx) error {
 		var err error
-		claimed, err = queryAll(ctx, tx, scanDelivery, deliverySelect+dueDeliveriesQuery, storedTime(now), limit)
+		claimed, err = queryAll(ctx, tx, scanDelivery, query, args...)
 		if err != nil || len(claimed) == 0 {
 			return err
 		}

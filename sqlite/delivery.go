@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -60,20 +61,35 @@ func enqueueDeliveries(ctx context.Context, tx *sql.Tx, ev *sipsim.CallEvent) er
 // serves both the filter and the order.
 const dueDeliveriesQuery = `WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`
 
+// dueDeliveriesSkippingQuery is dueDeliveriesQuery passing over the
+// webhooks listed in a JSON array: the same index walk, with the skipped
+// rows filtered out on the way.
+const dueDeliveriesSkippingQuery = `WHERE status = 'pending' AND next_attempt_at <= ?
+	AND webhook_id NOT IN (SELECT value FROM json_each(?)) ORDER BY next_attempt_at, id LIMIT ?`
+
 // ClaimDueDeliveries returns up to limit (default 100) pending deliveries
-// due at now, oldest due first, with their webhook (secret included) and
-// event (with its snapshot), and moves them to now+lease. The select and
-// the update share one write transaction, and SQLite has one writer at a
-// time, so two claimers never get the same delivery.
-func (db *DB) ClaimDueDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*sipsim.Delivery, error) {
+// due at now, oldest due first, none of the webhooks in skip, with their
+// webhook (secret included) and event (with its snapshot), and moves them
+// to now+lease. The select and the update share one write transaction,
+// and SQLite has one writer at a time, so two claimers never get the same
+// delivery.
+func (db *DB) ClaimDueDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int, skip []int64) ([]*sipsim.Delivery, error) {
 	if limit <= 0 {
 		limit = defaultClaimLimit
+	}
+	query, args := deliverySelect+dueDeliveriesQuery, []any{encodeTime(now), limit}
+	if len(skip) > 0 {
+		ids, err := json.Marshal(skip)
+		if err != nil {
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		query, args = deliverySelect+dueDeliveriesSkippingQuery, []any{encodeTime(now), string(ids), limit}
 	}
 	until := storedTime(now.Add(lease))
 	var claimed []*sipsim.Delivery
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		var err error
-		claimed, err = queryAll(ctx, tx, scanDelivery, deliverySelect+dueDeliveriesQuery, encodeTime(now), limit)
+		claimed, err = queryAll(ctx, tx, scanDelivery, query, args...)
 		if err != nil || len(claimed) == 0 {
 			return err
 		}

@@ -14,6 +14,7 @@ func testDeliveries(t *testing.T, open OpenFunc) {
 	t.Run("OutboxFollowsEvents", func(t *testing.T) { testOutbox(t, open) })
 	t.Run("OutboxIsAtomicWithEvents", func(t *testing.T) { testOutboxAtomic(t, open) })
 	t.Run("ClaimLeases", func(t *testing.T) { testClaimLeases(t, open) })
+	t.Run("ClaimSkipsWebhooks", func(t *testing.T) { testClaimSkips(t, open) })
 	t.Run("ConcurrentClaimers", func(t *testing.T) { testConcurrentClaimers(t, open) })
 	t.Run("Attempts", func(t *testing.T) { testAttempts(t, open) })
 	t.Run("Limit", func(t *testing.T) { testDeliveriesLimit(t, open) })
@@ -109,7 +110,7 @@ func testOutboxAtomic(t *testing.T, open OpenFunc) {
 	wantCode(t, err, sipsim.ENOTFOUND, "")
 
 	wantDeliveries(t, e, w, ev)
-	claimed, err := e.s.ClaimDueDeliveries(e.ctx, farFuture, time.Minute, 100)
+	claimed, err := e.s.ClaimDueDeliveries(e.ctx, farFuture, time.Minute, 100, nil)
 	must(t, err)
 	if len(claimed) != 1 || claimed[0].EventID != ev.ID {
 		t.Fatalf("claimed %d deliveries, want the one of event %d", len(claimed), ev.ID)
@@ -151,7 +152,7 @@ func testClaimLeases(t *testing.T, open OpenFunc) {
 	const lease = 30 * time.Second
 	claim := func(now time.Time, limit int) []*sipsim.Delivery {
 		t.Helper()
-		got, err := e.s.ClaimDueDeliveries(e.ctx, now, lease, limit)
+		got, err := e.s.ClaimDueDeliveries(e.ctx, now, lease, limit, nil)
 		must(t, err)
 		return got
 	}
@@ -197,6 +198,48 @@ func testClaimLeases(t *testing.T, open OpenFunc) {
 	}
 }
 
+// testClaimSkips checks that a claim passes over the webhooks it is told
+// to skip, reaching later deliveries of the others, and leaves the
+// skipped webhooks' deliveries unleased.
+func testClaimSkips(t *testing.T, open OpenFunc) {
+	e := newEnv(t, open)
+	p := phoneOnEnv(t, e, 1)
+	busy := e.createWebhook(t, sipsim.DefaultAccountID, 1)
+	other := e.createWebhook(t, sipsim.DefaultAccountID, 2)
+	ended := e.createWebhook(t, sipsim.DefaultAccountID, 3, sipsim.EventCallEnded)
+	c := newCall("call_1", p.ID)
+	ev1 := event(c, sipsim.EventCallCreated, e.clock.Now())
+	must(t, e.s.CreateCall(e.ctx, c, ev1, sipsim.CallLimits{}))
+	c.Status = sipsim.CallRingingAgent
+	ev2 := event(c, sipsim.EventCallRingingAgent, e.clock.Advance(time.Second))
+	must(t, e.s.UpdateCall(e.ctx, c, ev2))
+	finish(c, sipsim.CallNoAnswer, sipsim.ReasonAgentNoAnswer, e.clock.Advance(time.Second))
+	ev3 := event(c, sipsim.EventCallEnded, e.clock.Now())
+	must(t, e.s.UpdateCall(e.ctx, c, ev3))
+	// Newest first: the busy webhook's deliveries are due first at every
+	// event, ahead of the others'.
+	dBusy := wantDeliveries(t, e, busy, ev1, ev2, ev3)
+	dOther := wantDeliveries(t, e, other, ev1, ev2, ev3)
+	dEnded := wantDeliveries(t, e, ended, ev3)
+
+	claim := func(limit int, skip []int64, want ...int64) {
+		t.Helper()
+		got, err := e.s.ClaimDueDeliveries(e.ctx, ev3.At, time.Minute, limit, skip)
+		must(t, err)
+		if ids := claimedIDs(got); !slices.Equal(ids, want) {
+			t.Fatalf("claimed with limit %d skipping webhooks %v = %v, want %v", limit, skip, ids, want)
+		}
+	}
+	// Every webhook skipped, and one that does not exist: nothing.
+	claim(10, []int64{busy.ID, other.ID, ended.ID, ended.ID + 100})
+	// The limit counts what is claimed, not what is passed over.
+	claim(2, []int64{busy.ID}, dOther[2].ID, dOther[1].ID)
+	claim(10, []int64{busy.ID}, dOther[0].ID, dEnded[0].ID)
+	// What was skipped is still due; an empty list skips nothing.
+	claim(10, []int64{}, dBusy[2].ID, dBusy[1].ID, dBusy[0].ID)
+	claim(10, nil)
+}
+
 // testConcurrentClaimers runs claimers side by side until the outbox is
 // empty: every delivery is handed out exactly once.
 func testConcurrentClaimers(t *testing.T, open OpenFunc) {
@@ -219,7 +262,7 @@ func testConcurrentClaimers(t *testing.T, open OpenFunc) {
 		wg.Go(func() {
 			<-start
 			for {
-				got, err := e.s.ClaimDueDeliveries(e.ctx, farFuture, time.Hour, 4)
+				got, err := e.s.ClaimDueDeliveries(e.ctx, farFuture, time.Hour, 4, nil)
 				if err != nil {
 					errs[i] = err
 					return
@@ -258,7 +301,7 @@ func testAttempts(t *testing.T, open OpenFunc) {
 	c := newCall("call_1", p.ID)
 	ev := event(c, sipsim.EventCallCreated, e.clock.Now())
 	must(t, e.s.CreateCall(e.ctx, c, ev, sipsim.CallLimits{}))
-	claimed, err := e.s.ClaimDueDeliveries(e.ctx, ev.At, time.Minute, 10)
+	claimed, err := e.s.ClaimDueDeliveries(e.ctx, ev.At, time.Minute, 10, nil)
 	must(t, err)
 	if len(claimed) != 1 {
 		t.Fatalf("claimed %d, want 1", len(claimed))
@@ -282,10 +325,10 @@ func testAttempts(t *testing.T, open OpenFunc) {
 	}})
 
 	// The retry time replaces the lease: due again then, not before.
-	if got, err := e.s.ClaimDueDeliveries(e.ctx, t0.Add(5*time.Second-time.Microsecond), time.Minute, 10); err != nil || len(got) != 0 {
+	if got, err := e.s.ClaimDueDeliveries(e.ctx, t0.Add(5*time.Second-time.Microsecond), time.Minute, 10, nil); err != nil || len(got) != 0 {
 		t.Fatalf("claimed %d (%v) before the retry time", len(got), err)
 	}
-	if got, err := e.s.ClaimDueDeliveries(e.ctx, t0.Add(5*time.Second), time.Minute, 10); err != nil || len(got) != 1 {
+	if got, err := e.s.ClaimDueDeliveries(e.ctx, t0.Add(5*time.Second), time.Minute, 10, nil); err != nil || len(got) != 1 {
 		t.Fatalf("claimed %d (%v) at the retry time, want 1", len(got), err)
 	}
 
@@ -313,7 +356,7 @@ func testAttempts(t *testing.T, open OpenFunc) {
 			got.Status, got.Attempts, got.UpdatedAt, succeededAt)
 	}
 	wantEqual(t, "attempt log", got.AttemptLog, []*sipsim.DeliveryAttempt{a1, a2, a3, late})
-	if again, err := e.s.ClaimDueDeliveries(e.ctx, farFuture, time.Minute, 10); err != nil || len(again) != 0 {
+	if again, err := e.s.ClaimDueDeliveries(e.ctx, farFuture, time.Minute, 10, nil); err != nil || len(again) != 0 {
 		t.Fatalf("claimed %d (%v) after success", len(again), err)
 	}
 
@@ -321,14 +364,14 @@ func testAttempts(t *testing.T, open OpenFunc) {
 	c.Status = sipsim.CallRingingAgent
 	ev2 := event(c, sipsim.EventCallRingingAgent, e.clock.Now())
 	must(t, e.s.UpdateCall(e.ctx, c, ev2))
-	claimed, err = e.s.ClaimDueDeliveries(e.ctx, ev2.At, time.Minute, 10)
+	claimed, err = e.s.ClaimDueDeliveries(e.ctx, ev2.At, time.Minute, 10, nil)
 	must(t, err)
 	if len(claimed) != 1 {
 		t.Fatalf("claimed %d, want the new delivery", len(claimed))
 	}
 	record2 := &sipsim.DeliveryAttempt{DeliveryID: claimed[0].ID, Attempt: 1, At: ev2.At, StatusCode: 410}
 	must(t, e.s.RecordAttempt(e.ctx, record2, sipsim.DeliveryFailed, time.Time{}))
-	if again, err := e.s.ClaimDueDeliveries(e.ctx, farFuture, time.Minute, 10); err != nil || len(again) != 0 {
+	if again, err := e.s.ClaimDueDeliveries(e.ctx, farFuture, time.Minute, 10, nil); err != nil || len(again) != 0 {
 		t.Fatalf("claimed %d (%v) after failure", len(again), err)
 	}
 
@@ -370,7 +413,7 @@ func testDeleteWebhookDeliveries(t *testing.T, open OpenFunc) {
 	c := newCall("call_1", p.ID)
 	ev := event(c, sipsim.EventCallCreated, e.clock.Now())
 	must(t, e.s.CreateCall(e.ctx, c, ev, sipsim.CallLimits{}))
-	claimed, err := e.s.ClaimDueDeliveries(e.ctx, ev.At, time.Nanosecond, 10)
+	claimed, err := e.s.ClaimDueDeliveries(e.ctx, ev.At, time.Nanosecond, 10, nil)
 	must(t, err)
 	var goneDelivery int64
 	for _, d := range claimed {
@@ -386,7 +429,7 @@ func testDeleteWebhookDeliveries(t *testing.T, open OpenFunc) {
 	wantCode(t, err, sipsim.ENOTFOUND, "Webhook not found")
 	wantCode(t, e.s.RecordAttempt(e.ctx, &sipsim.DeliveryAttempt{DeliveryID: goneDelivery, Attempt: 2, At: ev.At},
 		sipsim.DeliveryPending, ev.At), sipsim.ENOTFOUND, "")
-	left, err := e.s.ClaimDueDeliveries(e.ctx, farFuture, time.Minute, 10)
+	left, err := e.s.ClaimDueDeliveries(e.ctx, farFuture, time.Minute, 10, nil)
 	must(t, err)
 	if len(left) != 1 || left[0].WebhookID != kept.ID {
 		t.Fatalf("claimable after delete = %v, want only the kept webhook's", claimedIDs(left))
