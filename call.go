@@ -139,7 +139,9 @@ type Call struct {
 	// client's id, so a new access token does not mean a new budget.
 	TokenID int64
 	// NodeID is the cluster node (sipsim.Node.ID) that runs the call, for
-	// the cluster only: the API does not show it.
+	// the cluster only: the API does not show it. It is "" once another
+	// node has closed the call for it (node_lost): no node runs it, and
+	// the one that did may no longer write it.
 	NodeID string
 	// Dispatch is set when the call was created on another node than the
 	// one that runs it (NodeID); nil when the creating node runs it.
@@ -211,8 +213,14 @@ type CallStore interface {
 	TalkTime(ctx context.Context, accountID int64, since time.Time) (time.Duration, error)
 	// Call returns one call of the account. ENOTFOUND.
 	Call(ctx context.Context, accountID int64, id string) (*Call, error)
-	// UpdateCall saves c and appends ev (if not nil) in one transaction.
-	// ENOTFOUND.
+	// UpdateCall saves c and appends ev (if not nil) in one transaction,
+	// provided the stored call is still on node c.NodeID: a node's writes
+	// of a call another node closed for it (NodeStore.EndOrphanedCall)
+	// are refused, so a node cut off from the database for longer than
+	// its lease cannot overwrite that final record when it reconnects.
+	// c.NodeID is thus a fence, not a value UpdateCall changes. ENOTFOUND;
+	// ECONFLICT, and nothing written, when the call is on another node
+	// (or on none).
 	UpdateCall(ctx context.Context, c *Call, ev *CallEvent) error
 	// CallEvents returns the timeline of a call, oldest first.
 	CallEvents(ctx context.Context, accountID int64, callID string) ([]*CallEvent, error)

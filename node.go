@@ -20,8 +20,9 @@ type Node struct {
 	// heartbeat is older than the lease is dead: the calls it ran are
 	// closed by the others.
 	HeartbeatAt time.Time
-	// Draining is set while the node stops: it finishes its calls but is
-	// given no new ones.
+	// Draining is set while the node stops: it finishes its calls, those
+	// dispatched to it before it drained included, but is given no new
+	// ones.
 	Draining bool
 }
 
@@ -63,11 +64,25 @@ type NodeStore interface {
 	// EndOrphanedCall stores c, which the caller has given a final status,
 	// with ev, provided the stored call is still active, still on node
 	// c.NodeID, and that node's last heartbeat is still at or before
-	// staleBefore (or the node is unknown). ECONFLICT, and nothing written, when that is no
-	// longer so: another node closed the call first, or its node came
-	// back. Of several nodes ending one call at once, exactly one
-	// succeeds. ENOTFOUND for an unknown call.
+	// staleBefore (or the node is unknown). ECONFLICT, and nothing
+	// written, when that is no longer so: another node closed the call
+	// first, or its node came back. Of several nodes ending one call at
+	// once, exactly one succeeds. ENOTFOUND for an unknown call.
+	//
+	// The call is stored, and c left, with NodeID "": it belongs to no
+	// node any more. That fences off its node, which may not be dead but
+	// cut off from the database, or frozen: its own writes of the call
+	// (UpdateCall with its NodeID) are refused from then on, so the
+	// call keeps this one final record.
 	EndOrphanedCall(ctx context.Context, c *Call, ev *CallEvent, staleBefore time.Time) error
+	// EndUnclaimedCall stores c, which the caller has given a final
+	// status, with ev, provided the stored call is still dispatched to
+	// node c.NodeID, not claimed, and initiating: a call hung up before
+	// the node it was dispatched to took it, which then finds nothing to
+	// run. ECONFLICT, and nothing written, once that node has claimed it
+	// (ask it with RequestCancel) or the call has ended; of this and a
+	// claim at once, exactly one succeeds. ENOTFOUND for an unknown call.
+	EndUnclaimedCall(ctx context.Context, c *Call, ev *CallEvent) error
 	// ClaimDispatchedCalls marks the active calls dispatched to node nodeID
 	// and not yet claimed as claimed, and returns them, oldest first. Each
 	// dispatched call is returned once, however many claim at once.

@@ -21,7 +21,12 @@ import (
 //     gets there first (the store's EndOrphanedCall decides).
 //   - A node that stops cleanly removes its row once its calls are over;
 //     the calls of a node that crashed are closed by the others within
-//     about 1⅓ leases.
+//     about 1⅓ leases. A node that is not dead but could not heartbeat
+//     for a lease is fenced off, and hangs its calls up (fence.go).
+//   - A draining node is dispatched no new calls, but runs those
+//     dispatched to it before the others saw it drain (drain.go).
+//   - A call hung up before its node took it is ended by the node asked,
+//     in the store (cancel.go).
 
 // claimPoll is how often a node looks for calls dispatched to it without
 // being woken: notifications are lost while a node reconnects.
@@ -36,11 +41,17 @@ func (s *Service) JoinCluster(ctx context.Context) error {
 	if !s.clustered() {
 		return nil
 	}
-	return s.heartbeat(ctx)
+	started := s.cfg.Now()
+	if err := s.heartbeat(ctx); err != nil {
+		return err
+	}
+	s.beats.last = started
+	return nil
 }
 
 // RunCluster does the node's share of the cluster's work until ctx ends:
-// heartbeats and sweeps every lease/3, and claims the calls dispatched to
+// heartbeats (fencing itself after a lease without one, see fence.go)
+// and sweeps every lease/3, and claims the calls dispatched to
 // it whenever wake receives and every claimPoll. Then it removes the node
 // from the table: run it until the node's calls are over (after
 // Shutdown), so that others do not take them for orphans. It returns at
@@ -61,9 +72,7 @@ func (s *Service) RunCluster(ctx context.Context, wake <-chan struct{}) {
 			s.leaveCluster()
 			return
 		case <-beat.C:
-			if err := s.heartbeat(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("node heartbeat failed: past the lease, other nodes close this node's calls", "node_id", s.cfg.Node.ID, "err", err)
-			}
+			s.beat(ctx)
 			s.sweep(ctx)
 		case <-wake:
 			s.claimDispatched(ctx)
@@ -83,10 +92,13 @@ func (s *Service) heartbeat(ctx context.Context) error {
 }
 
 // leaveCluster removes the node once it stops: its calls are over, and a
-// call dispatched to it since would wait a whole lease to be closed.
+// call dispatched to it since would wait a whole lease to be closed. The
+// ends it could not store are tried once more; those left are closed by
+// the others as node_lost once the node is gone.
 func (s *Service) leaveCluster() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	s.storeUnrecorded(ctx)
 	if err := s.cfg.Nodes.RemoveNode(ctx, s.cfg.Node.ID); err != nil {
 		s.log.Warn("could not remove the node from the cluster; its row expires with its lease", "node_id", s.cfg.Node.ID, "err", err)
 	}

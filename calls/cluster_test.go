@@ -214,8 +214,8 @@ func TestSweeperClosesTheCallsOfADeadNodeOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != sipsim.CallFailed || got.EndedReason != sipsim.ReasonNodeLost || got.NodeID != "node_a" {
-		t.Fatalf("after B swept: %s/%s on %q, want failed/node_lost on node_a", got.Status, got.EndedReason, got.NodeID)
+	if got.Status != sipsim.CallFailed || got.EndedReason != sipsim.ReasonNodeLost || got.NodeID != "" {
+		t.Fatalf("after B swept: %s/%s on %q, want failed/node_lost on no node (node_a fenced off)", got.Status, got.EndedReason, got.NodeID)
 	}
 	evs, err := f.db.CallEvents(t.Context(), sipsim.DefaultAccountID, c.ID)
 	if err != nil {

@@ -61,15 +61,13 @@ func (s *Service) reachable(contacts []*sipsim.Registration) []*sipsim.Registrat
 }
 
 // claimDispatched takes the calls other nodes dispatched to this one and
-// runs them. A draining node takes none: they are closed as node_lost once
-// it has left (nodes stop dispatching to it as soon as it drains).
+// runs them. A draining node takes them too, until it has drained (see
+// drain.go): they were accepted before it drained.
 func (s *Service) claimDispatched(ctx context.Context) {
-	s.mu.Lock()
-	draining := s.draining
-	s.mu.Unlock()
-	if draining {
+	if !s.holdClaim() {
 		return
 	}
+	defer s.releaseClaim()
 	claimed, err := s.cfg.Nodes.ClaimDispatchedCalls(ctx, s.cfg.Node.ID)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -77,24 +75,37 @@ func (s *Service) claimDispatched(ctx context.Context) {
 		}
 		return
 	}
-	for _, c := range claimed {
-		s.runDispatched(ctx, c)
+	// Each runs at once, before any plan is built: a hang-up asked while
+	// the plans are built finds it.
+	runs := make([]func(), len(claimed))
+	for i, c := range claimed {
+		runs[i] = s.runDispatched(ctx, c)
+	}
+	for _, run := range runs {
+		run()
 	}
 }
 
-// runDispatched builds the plan of a call another node created, as that
-// node would have with this node's settings and the request's options,
-// and runs it. A call whose plan cannot be built ends failed.
-func (s *Service) runDispatched(ctx context.Context, c *sipsim.Call) {
+// runDispatched makes c, a call another node created, a running call of
+// this node, and returns what places it: build the plan that node would
+// have built, with this node's settings and the request's options, and
+// run it. A call whose plan cannot be built ends failed; one hung up while
+// its plan was built ends as a call hung up before it rang, unplaced.
+func (s *Service) runDispatched(ctx context.Context, c *sipsim.Call) func() {
 	s.log.Info("running a call dispatched by another node", "call_id", c.ID, "phone_id", c.PhoneID)
-	plan, err := s.dispatchedPlan(ctx, c)
-	if err != nil {
-		_, _, finish := s.begin(c)
-		finish(sipsim.CallOutcome{Status: sipsim.CallFailed, Reason: sipsim.ReasonInternalError,
-			AgentLeg: sipsim.LegIdle, TargetLeg: sipsim.LegIdle, Err: fmt.Errorf("dispatched call: %w", err)})
-		return
+	callCtx, progress, finish := s.begin(c)
+	return func() {
+		plan, err := s.dispatchedPlan(ctx, c)
+		switch {
+		case err != nil:
+			finish(sipsim.CallOutcome{Status: sipsim.CallFailed, Reason: sipsim.ReasonInternalError,
+				AgentLeg: sipsim.LegIdle, TargetLeg: sipsim.LegIdle, Err: fmt.Errorf("dispatched call: %w", err)})
+		case callCtx.Err() != nil:
+			finish(notPlaced(causeReason(callCtx)))
+		default:
+			s.place(callCtx, plan, progress, finish)
+		}
 	}
-	s.start(c, plan)
 }
 
 func (s *Service) dispatchedPlan(ctx context.Context, c *sipsim.Call) (sipsim.CallPlan, error) {

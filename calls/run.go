@@ -2,6 +2,7 @@ package calls
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -17,9 +18,15 @@ type step struct {
 // start runs a click-to-call in the background through the telephony
 // engine.
 func (s *Service) start(c *sipsim.Call, plan sipsim.CallPlan) {
+	ctx, progress, finish := s.begin(c)
+	s.place(ctx, plan, progress, finish)
+}
+
+// place runs plan, a call begun with begin, through the telephony engine
+// in the background.
+func (s *Service) place(ctx context.Context, plan sipsim.CallPlan, progress func(sipsim.CallProgress), finish func(sipsim.CallOutcome)) {
 	// The phone's setting decides, whoever built the plan.
 	plan.Record = plan.Phone != nil && plan.Phone.RecordSetting.RecordOutboundCall
-	ctx, progress, finish := s.begin(c)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -27,10 +34,30 @@ func (s *Service) start(c *sipsim.Call, plan sipsim.CallPlan) {
 	}()
 }
 
+// notPlaced is the outcome of a call hung up before anything rang.
+func notPlaced(reason sipsim.EndReason) sipsim.CallOutcome {
+	return sipsim.CallOutcome{Status: sipsim.CallCanceled, Reason: reason, AgentLeg: sipsim.LegIdle, TargetLeg: sipsim.LegIdle}
+}
+
+// causeReason is the end reason a call's cancelled context carries, as the
+// engine reads it: canceled_via_api unless the canceller named another.
+func causeReason(ctx context.Context) sipsim.EndReason {
+	var r sipsim.EndReason
+	if errors.As(context.Cause(ctx), &r) {
+		return r
+	}
+	return sipsim.ReasonCanceledViaAPI
+}
+
 // begin makes c a running call: the returned context ends it (API hangup,
 // shutdown), progress and finish feed a recorder goroutine that persists
 // the steps in order, so a slow database never delays SIP signalling
 // (post-dial delay). finish must be called once, after the last progress.
+//
+// Once the store refuses a step because the call is no longer this
+// node's (another node closed it as node_lost while this one could not
+// heartbeat, see fence.go), the recorder hangs the call up and stores
+// nothing more of it: the other node's record is the call's one end.
 func (s *Service) begin(c *sipsim.Call) (context.Context, func(sipsim.CallProgress), func(sipsim.CallOutcome)) {
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	rc := &runningCall{cancel: cancel, done: make(chan struct{})}
@@ -45,12 +72,19 @@ func (s *Service) begin(c *sipsim.Call) (context.Context, func(sipsim.CallProgre
 		defer func() {
 			s.mu.Lock()
 			delete(s.running, c.ID)
+			s.changedLocked()
 			s.mu.Unlock()
 			cancel(nil)
 			close(rc.done)
 		}()
+		ours := true
 		for st := range steps {
-			s.record(c, st)
+			if ours && !s.record(c, st) {
+				ours = false
+				s.log.Warn("another node closed this call as node_lost while this node could not heartbeat: hanging it up, its record stands",
+					"call_id", c.ID, "phone_id", c.PhoneID, "node_id", s.cfg.Node.ID)
+				cancel(sipsim.ReasonNodeLost)
+			}
 		}
 	}()
 	progress := func(p sipsim.CallProgress) { steps <- step{progress: &p} }
@@ -66,8 +100,12 @@ func (s *Service) begin(c *sipsim.Call) (context.Context, func(sipsim.CallProgre
 
 // record applies one step to the call and stores it with its event. A
 // failed write is logged and the next step still applies: the final
-// outcome must reach the database even if an intermediate write failed.
-func (s *Service) record(c *sipsim.Call, st step) {
+// outcome must reach the database even if an intermediate write failed;
+// in a cluster, a final outcome that could not be stored is kept and
+// stored again once the node can write (see fence.go). record reports
+// false when the store refused the write because the call is no longer
+// on this node.
+func (s *Service) record(c *sipsim.Call, st step) bool {
 	now := s.cfg.Now()
 	ev := apply(c, st, now)
 	c.UpdatedAt = now
@@ -78,22 +116,31 @@ func (s *Service) record(c *sipsim.Call, st step) {
 	if ev != nil {
 		ev.Call = snapshot(c)
 	}
-	if err := s.cfg.Calls.UpdateCall(ctx, c, ev); err != nil {
+	err := s.cfg.Calls.UpdateCall(ctx, c, ev)
+	switch {
+	case sipsim.ErrorCode(err) == sipsim.ECONFLICT:
+		return false
+	case err != nil:
 		s.log.Error("storing call step failed", "call_id", c.ID, "err", err)
-	} else if ev != nil {
+	case ev != nil:
 		s.publish(ev)
 	}
-	if st.outcome != nil && c.HasRecording {
+	if st.outcome == nil {
+		return true
+	}
+	switch {
+	case err != nil && s.clustered():
+		s.keepUnrecorded(c, ev)
+	case err == nil && c.HasRecording:
 		s.recordingReady(ctx, c, now)
 	}
-	if st.outcome != nil {
-		attrs := []any{"call_id", c.ID, "phone_id", c.PhoneID, "status", c.Status, "reason", c.EndedReason,
-			"agent_code", c.AgentLeg.SIPCode, "target_code", c.TargetLeg.SIPCode}
-		if st.outcome.Err != nil {
-			attrs = append(attrs, "cause", st.outcome.Err.Error())
-		}
-		s.log.Info("call ended", attrs...)
+	attrs := []any{"call_id", c.ID, "phone_id", c.PhoneID, "status", c.Status, "reason", c.EndedReason,
+		"agent_code", c.AgentLeg.SIPCode, "target_code", c.TargetLeg.SIPCode}
+	if st.outcome.Err != nil {
+		attrs = append(attrs, "cause", st.outcome.Err.Error())
 	}
+	s.log.Info("call ended", attrs...)
+	return true
 }
 
 // apply changes c for a step and returns the event to store with it (nil
@@ -104,6 +151,11 @@ func apply(c *sipsim.Call, st step, now time.Time) *sipsim.CallEvent {
 	}
 	if o := st.outcome; o != nil {
 		c.Status = o.Status
+		if o.Reason == sipsim.ReasonNodeLost {
+			// Hung up because the node lost the database (fence.go):
+			// stored as a sweeper on another node would store it.
+			c.Status = sipsim.CallFailed
+		}
 		c.EndedReason = o.Reason
 		c.EndedAt = &now
 		finishLeg(&c.AgentLeg, o.AgentLeg, o.AgentCode, now)

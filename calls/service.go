@@ -66,6 +66,17 @@ type Service struct {
 	mu       sync.Mutex
 	running  map[string]*runningCall
 	draining bool
+	// claims counts the claims of dispatched calls under way; drained is
+	// set once a drain has waited out every call and claim, and stops
+	// claims. changed is closed, and replaced, whenever a call stops
+	// running or a claim ends (changedLocked), for the drain to wait on.
+	claims  int
+	drained bool
+	changed chan struct{}
+	// unrecorded are the ends of calls the node could not store (fence.go).
+	unrecorded []unrecordedEnd
+
+	beats heartbeats
 }
 
 // runningCall is a call this process is placing.
@@ -107,7 +118,7 @@ func New(cfg Config) *Service {
 		cfg.Lease = 15 * time.Second
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
-	return &Service{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, running: map[string]*runningCall{}}
+	return &Service{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, running: map[string]*runningCall{}, changed: make(chan struct{})}
 }
 
 // NewCallID returns "call_" and 20 random lower-case base32 characters
@@ -181,26 +192,27 @@ const hangupGrace = 15 * time.Second
 // end or ctx is done (the drain timeout); then it hangs up those left, with
 // reason server_shutdown (BYE or CANCEL on each leg), and waits up to
 // hangupGrace for them to be stored. It returns an error when calls were
-// cut or were still unstored.
+// cut or were still unstored. A node of a cluster also runs, within the
+// drain, the calls dispatched to it before it drained (drain.go).
 func (s *Service) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.draining = true
 	s.mu.Unlock()
+	if s.awaitDrained(ctx, s.announceDraining()) {
+		s.wg.Wait()
+		return nil
+	}
+	s.mu.Lock()
+	s.drained = true
+	cut := len(s.running)
+	s.mu.Unlock()
+	s.log.Warn("drain timeout: hanging up the calls still running", "calls", cut)
+	s.cancel(sipsim.ReasonServerShutdown)
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
 		close(done)
 	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-	}
-	s.mu.Lock()
-	cut := len(s.running)
-	s.mu.Unlock()
-	s.log.Warn("drain timeout: hanging up the calls still running", "calls", cut)
-	s.cancel(sipsim.ReasonServerShutdown)
 	select {
 	case <-done:
 		return fmt.Errorf("%d calls hung up at the drain timeout", cut)

@@ -189,6 +189,22 @@ func (s *server) stop() { s.signal(syscall.SIGTERM, 20*time.Second) }
 // kill ends the process with SIGKILL, as a crash would.
 func (s *server) kill() { s.signal(syscall.SIGKILL, 10*time.Second) }
 
+// pause freezes the process (SIGSTOP), as a stuck process or a suspended
+// VM is frozen: it neither heartbeats nor answers, yet holds its sockets
+// and calls. resume (SIGCONT) lets it go on where it was.
+func (s *server) pause()  { s.send(syscall.SIGSTOP) }
+func (s *server) resume() { s.send(syscall.SIGCONT) }
+
+// send delivers sig to the running process without waiting for it to end.
+func (s *server) send(sig syscall.Signal) {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd != nil {
+		_ = cmd.Process.Signal(sig)
+	}
+}
+
 // restart starts the server again after stop or kill.
 func (s *server) restart() { s.start() }
 

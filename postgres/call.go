@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -160,28 +159,26 @@ func (db *DB) CreateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 // creation time are kept) and appends ev, if not nil, in one transaction.
 // It sets c.UpdatedAt from the store's clock and c.Tags to the call's
 // stored tags: UpdateCall never changes tags, TagCall does.
+//
+// The row is matched on node_id too (the fence, see sipsim.CallStore):
+// once a sweeper has closed the call, which clears node_id under the
+// row's lock, the write of the node that ran it matches nothing and is
+// refused (ECONFLICT).
 func (db *DB) UpdateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent) error {
 	now := db.stamp()
 	c.UpdatedAt = now
 	normalizeCall(c)
 	var ps params
 	query := "UPDATE calls SET " + callSets(c, &ps) +
-		" WHERE account_id = " + ps.add(c.AccountID) + " AND id = " + ps.add(c.ID) + " RETURNING created_at"
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, query, ps.args...).Scan(&c.CreatedAt); err != nil {
-			return err
-		}
-		// The event's snapshot shows the tags the call has at this moment.
-		if err := loadCallTags(ctx, tx, []*sipsim.Call{c}); err != nil {
-			return err
-		}
-		return insertEvent(ctx, tx, c, ev, now)
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return errCallNotFound()
-	}
+		" WHERE account_id = " + ps.add(c.AccountID) + " AND id = " + ps.add(c.ID) +
+		" AND node_id = " + ps.add(c.NodeID) + " RETURNING created_at"
+	err := db.conditionalWrite(ctx, c, ev, now, query, ps.args, callFenced)
 	return callError("update call", err)
 }
+
+// callFenced is why UpdateCall refuses a write: the call is no longer on
+// the writer's node.
+const callFenced = "The call is no longer run by this node: another node closed it"
 
 // callSets is the SET list of an UPDATE that saves c: every column but
 // id, account_id and created_at, their values added to ps.

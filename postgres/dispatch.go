@@ -95,6 +95,24 @@ func (db *DB) ClaimDispatchedCalls(ctx context.Context, nodeID string) ([]*sipsi
 	return calls, nil
 }
 
+// EndUnclaimedCall saves c and appends ev, as UpdateCall does, only if
+// the stored call is still dispatched to node c.NodeID, pending and
+// initiating. A claim at the same time locks the same row: whichever
+// commits second finds its condition false once it has the lock (the
+// call ended, or claimed) and changes nothing.
+func (db *DB) EndUnclaimedCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent) error {
+	now := db.stamp()
+	c.UpdatedAt = now
+	normalizeCall(c)
+	var ps params
+	query := "UPDATE calls SET " + callSets(c, &ps) +
+		" WHERE account_id = " + ps.add(c.AccountID) + " AND id = " + ps.add(c.ID) +
+		" AND node_id = " + ps.add(c.NodeID) + " AND dispatch = 'pending'" +
+		" AND status = " + ps.add(string(sipsim.CallInitiating)) + " RETURNING created_at"
+	err := db.conditionalWrite(ctx, c, ev, now, query, ps.args, "The call has been taken by its node or has ended")
+	return callError("end unclaimed call", err)
+}
+
 // RequestCancel notifies every node that the call is to be hung up; the
 // one running it does.
 func (db *DB) RequestCancel(ctx context.Context, callID string) error {

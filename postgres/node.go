@@ -69,37 +69,51 @@ func (db *DB) OrphanedCalls(ctx context.Context, staleBefore time.Time) ([]*sips
 
 // EndOrphanedCall saves c and appends ev, as UpdateCall does, only if the
 // stored call is still active on node c.NodeID and that node is still
-// dead. The conditional UPDATE makes the end happen once: of two nodes
-// ending the call at once, the second waits for the first's row lock,
-// then finds the call no longer active and changes nothing (ECONFLICT).
+// dead, and clears its node_id, which fences that node off (see
+// UpdateCall). The conditional UPDATE makes the end happen once: of two
+// nodes ending the call at once, the second waits for the first's row
+// lock, then finds the call no longer active and changes nothing
+// (ECONFLICT).
 func (db *DB) EndOrphanedCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent, staleBefore time.Time) error {
 	now := db.stamp()
-	c.UpdatedAt = now
+	lost := c.NodeID
+	c.UpdatedAt, c.NodeID = now, ""
 	normalizeCall(c)
 	var ps params
 	query := "UPDATE calls SET " + callSets(c, &ps) +
 		" WHERE account_id = " + ps.add(c.AccountID) + " AND id = " + ps.add(c.ID) +
-		" AND node_id = " + ps.add(c.NodeID) + " AND " + activeCondition +
+		" AND node_id = " + ps.add(lost) + " AND " + activeCondition +
 		" AND " + deadNodeCondition(ps.add(storedTime(staleBefore))) + " RETURNING created_at"
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, query, ps.args...).Scan(&c.CreatedAt)
+	err := db.conditionalWrite(ctx, c, ev, now, query, ps.args, "The call has ended or its node is alive")
+	if err != nil {
+		c.NodeID = lost
+	}
+	return callError("end orphaned call", err)
+}
+
+// conditionalWrite runs query, an UPDATE of c whose WHERE clause holds
+// the write's conditions, returning created_at, and stores ev with it; or
+// tells why nothing matched: ENOTFOUND, or ECONFLICT with why.
+func (db *DB) conditionalWrite(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent, now time.Time, query string, args []any, why string) error {
+	return db.write(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, query, args...).Scan(&c.CreatedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return callMissingOrTaken(ctx, tx, c)
+			return callMissingOrTaken(ctx, tx, c, why)
 		}
 		if err != nil {
 			return err
 		}
+		// The event's snapshot shows the tags the call has at this moment.
 		if err := loadCallTags(ctx, tx, []*sipsim.Call{c}); err != nil {
 			return err
 		}
 		return insertEvent(ctx, tx, c, ev, now)
 	})
-	return callError("end orphaned call", err)
 }
 
 // callMissingOrTaken tells why a conditional write of c changed nothing:
-// ENOTFOUND if the call does not exist, else ECONFLICT.
-func callMissingOrTaken(ctx context.Context, tx pgx.Tx, c *sipsim.Call) error {
+// ENOTFOUND if the call does not exist, else ECONFLICT with why.
+func callMissingOrTaken(ctx context.Context, tx pgx.Tx, c *sipsim.Call, why string) error {
 	var exists bool
 	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM calls WHERE account_id = $1 AND id = $2)`,
 		c.AccountID, c.ID).Scan(&exists)
@@ -109,5 +123,5 @@ func callMissingOrTaken(ctx context.Context, tx pgx.Tx, c *sipsim.Call) error {
 	case !exists:
 		return errCallNotFound()
 	}
-	return sipsim.Errorf(sipsim.ECONFLICT, "The call has ended or its node is alive")
+	return sipsim.Errorf(sipsim.ECONFLICT, "%s", why)
 }

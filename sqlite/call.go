@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -148,31 +147,25 @@ func (db *DB) CreateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 // UpdateCall saves c (matched by account and id; its id, account and
 // creation time are kept) and appends ev, if not nil, in one transaction.
 // It sets c.UpdatedAt from the store's clock and c.Tags to the call's
-// stored tags: UpdateCall never changes tags, TagCall does.
+// stored tags: UpdateCall never changes tags, TagCall does. The row is
+// matched on node_id too, the fence of sipsim.CallStore: ECONFLICT once
+// the call is on another node, or none.
 func (db *DB) UpdateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent) error {
 	now := db.stamp()
 	c.UpdatedAt = now
 	normalizeCall(c)
 	sets, args := callSets(c)
-	query := "UPDATE calls SET " + sets + " WHERE account_id = ? AND id = ? RETURNING created_at"
-	args = append(args, c.AccountID, c.ID)
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, query, args...).Scan(timeCol{&c.CreatedAt}); err != nil {
-			return err
-		}
-		// The event's snapshot shows the tags the call has at this moment.
-		if err := loadCallTags(ctx, tx, []*sipsim.Call{c}); err != nil {
-			return err
-		}
-		return insertEvent(ctx, tx, c, ev, now)
-	})
-	if errors.Is(err, sql.ErrNoRows) {
-		return errCallNotFound()
-	} else if err != nil {
+	query := "UPDATE calls SET " + sets + " WHERE account_id = ? AND id = ? AND node_id = ? RETURNING created_at"
+	args = append(args, c.AccountID, c.ID, c.NodeID)
+	if err := db.conditionalWrite(ctx, c, ev, now, query, args, callFenced); err != nil {
 		return callError("update call", err)
 	}
 	return nil
 }
+
+// callFenced is why UpdateCall refuses a write: the call is no longer on
+// the writer's node.
+const callFenced = "The call is no longer run by this node: another node closed it"
 
 // callSets is the SET list of an UPDATE that saves c, with its values:
 // every column but id, account_id and created_at.

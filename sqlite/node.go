@@ -86,34 +86,62 @@ func (db *DB) OrphanedCalls(ctx context.Context, staleBefore time.Time) ([]*sips
 
 // EndOrphanedCall saves c and appends ev, as UpdateCall does, only if the
 // stored call is still active on node c.NodeID and that node is still
-// dead: ECONFLICT otherwise.
+// dead: ECONFLICT otherwise. It clears the call's node_id, which fences
+// that node off (see UpdateCall).
 func (db *DB) EndOrphanedCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent, staleBefore time.Time) error {
 	now := db.stamp()
-	c.UpdatedAt = now
+	lost := c.NodeID
+	c.UpdatedAt, c.NodeID = now, ""
 	normalizeCall(c)
 	sets, args := callSets(c)
 	query := "UPDATE calls SET " + sets + " WHERE account_id = ? AND id = ? AND node_id = ? AND " +
 		activeCondition + " AND " + deadNodeCondition + " RETURNING created_at"
-	args = append(args, c.AccountID, c.ID, c.NodeID, encodeTime(staleBefore))
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	args = append(args, c.AccountID, c.ID, lost, encodeTime(staleBefore))
+	err := db.conditionalWrite(ctx, c, ev, now, query, args, "The call has ended or its node is alive")
+	if err != nil {
+		c.NodeID = lost
+	}
+	return callError("end orphaned call", err)
+}
+
+// EndUnclaimedCall saves c and appends ev, as UpdateCall does, only if
+// the stored call is still dispatched to node c.NodeID, pending and
+// initiating: ECONFLICT otherwise.
+func (db *DB) EndUnclaimedCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent) error {
+	now := db.stamp()
+	c.UpdatedAt = now
+	normalizeCall(c)
+	sets, args := callSets(c)
+	query := "UPDATE calls SET " + sets + " WHERE account_id = ? AND id = ? AND node_id = ? AND dispatch = 'pending'" +
+		" AND status = ? RETURNING created_at"
+	args = append(args, c.AccountID, c.ID, c.NodeID, string(sipsim.CallInitiating))
+	err := db.conditionalWrite(ctx, c, ev, now, query, args, "The call has been taken by its node or has ended")
+	return callError("end unclaimed call", err)
+}
+
+// conditionalWrite runs query, an UPDATE of c whose WHERE clause holds
+// the write's conditions, returning created_at, and stores ev with it; or
+// tells why nothing matched: ENOTFOUND, or ECONFLICT with why.
+func (db *DB) conditionalWrite(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent, now time.Time, query string, args []any, why string) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, query, args...).Scan(timeCol{&c.CreatedAt})
 		if errors.Is(err, sql.ErrNoRows) {
-			return callMissingOrTaken(ctx, tx, c)
+			return callMissingOrTaken(ctx, tx, c, why)
 		}
 		if err != nil {
 			return err
 		}
+		// The event's snapshot shows the tags the call has at this moment.
 		if err := loadCallTags(ctx, tx, []*sipsim.Call{c}); err != nil {
 			return err
 		}
 		return insertEvent(ctx, tx, c, ev, now)
 	})
-	return callError("end orphaned call", err)
 }
 
 // callMissingOrTaken tells why a conditional write of c changed nothing:
-// ENOTFOUND if the call does not exist, else ECONFLICT.
-func callMissingOrTaken(ctx context.Context, tx *sql.Tx, c *sipsim.Call) error {
+// ENOTFOUND if the call does not exist, else ECONFLICT with why.
+func callMissingOrTaken(ctx context.Context, tx *sql.Tx, c *sipsim.Call, why string) error {
 	var exists bool
 	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM calls WHERE account_id = ? AND id = ?)`,
 		c.AccountID, c.ID).Scan(&exists)
@@ -123,7 +151,7 @@ func callMissingOrTaken(ctx context.Context, tx *sql.Tx, c *sipsim.Call) error {
 	case !exists:
 		return errCallNotFound()
 	}
-	return sipsim.Errorf(sipsim.ECONFLICT, "The call has ended or its node is alive")
+	return sipsim.Errorf(sipsim.ECONFLICT, "%s", why)
 }
 
 // ClaimDispatchedCalls marks the node's pending dispatched calls claimed

@@ -17,6 +17,7 @@ func testCalls(t *testing.T, open OpenFunc) {
 	t.Run("ConcurrentCreate", func(t *testing.T) { testConcurrentCreateCall(t, open) })
 	t.Run("Update", func(t *testing.T) { testUpdateCall(t, open) })
 	t.Run("UpdateNotFound", func(t *testing.T) { testUpdateCallNotFound(t, open) })
+	t.Run("UpdateFencedAfterNodeLost", func(t *testing.T) { testUpdateCallFencedAfterNodeLost(t, open) })
 	t.Run("EventIDsGrow", func(t *testing.T) { testEventIDsGrow(t, open) })
 	t.Run("ActiveCalls", func(t *testing.T) { testActiveCalls(t, open) })
 }
@@ -366,4 +367,51 @@ func testActiveCalls(t *testing.T, open OpenFunc) {
 	got, err := e.s.ActiveCalls(e.ctx)
 	must(t, err)
 	wantEqual(t, "ActiveCalls, oldest first", got, active)
+}
+
+// A node cut off from the database for longer than its lease has its
+// call closed by another node (node_lost). When it reconnects, none of
+// its writes of that call gets through, progress or end: the call keeps
+// the sweeper's final record and its one call.ended. A write made from
+// the call as stored (a recording deleted later) still works.
+func testUpdateCallFencedAfterNodeLost(t *testing.T, open OpenFunc) {
+	e := newEnv(t, open)
+	heartbeat(t, e, "node_a")
+	p := phoneOnEnv(t, e, 1)
+	running := newCall("call_zombie", p.ID)
+	running.NodeID = "node_a"
+	must(t, e.s.CreateCall(e.ctx, running, event(running, sipsim.EventCallCreated, e.clock.Now()), sipsim.CallLimits{}))
+	running.Status, running.AnsweredAt = sipsim.CallInProgress, ptr(e.clock.Now())
+	must(t, e.s.UpdateCall(e.ctx, running, event(running, sipsim.EventCallAnswered, e.clock.Now())))
+
+	now := e.clock.Advance(lease + time.Second)
+	swept, ev := lost(running, now)
+	must(t, e.s.EndOrphanedCall(e.ctx, swept, ev, now.Add(-lease)))
+
+	// node_a comes back and writes as its runner would.
+	heartbeat(t, e, "node_a")
+	progress := *running
+	progress.TargetLeg.Status = sipsim.LegAnswered
+	wantCode(t, e.s.UpdateCall(e.ctx, &progress, nil), sipsim.ECONFLICT, "")
+	end := *running
+	finish(&end, sipsim.CallCompleted, sipsim.ReasonTargetHangup, e.clock.Advance(time.Second))
+	wantCode(t, e.s.UpdateCall(e.ctx, &end, event(&end, sipsim.EventCallEnded, e.clock.Now())), sipsim.ECONFLICT, "")
+
+	got, err := e.s.Call(e.ctx, sipsim.DefaultAccountID, running.ID)
+	must(t, err)
+	wantEqual(t, "call after its lost node wrote", got, swept)
+	events, err := e.s.CallEvents(e.ctx, sipsim.DefaultAccountID, running.ID)
+	must(t, err)
+	ended := 0
+	for _, ev := range events {
+		if ev.Type == sipsim.EventCallEnded {
+			ended++
+		}
+	}
+	if len(events) != 3 || ended != 1 {
+		t.Fatalf("%d events with %d call.ended, want created, answered and one call.ended", len(events), ended)
+	}
+
+	got.HasRecording, got.RecordingDuration = false, 0
+	must(t, e.s.UpdateCall(e.ctx, got, nil))
 }

@@ -17,6 +17,8 @@ func testNodes(t *testing.T, open OpenFunc) {
 	t.Run("EndOrphanedCallOnce", func(t *testing.T) { testEndOrphanedCallOnce(t, open) })
 	t.Run("EndOrphanedCallRefused", func(t *testing.T) { testEndOrphanedCallRefused(t, open) })
 	t.Run("ClaimDispatchedCallsOnce", func(t *testing.T) { testClaimDispatchedCallsOnce(t, open) })
+	t.Run("EndUnclaimedCall", func(t *testing.T) { testEndUnclaimedCall(t, open) })
+	t.Run("EndUnclaimedCallOrClaimOnce", func(t *testing.T) { testEndUnclaimedCallOrClaimOnce(t, open) })
 }
 
 // lease is the suite's node lease: a node is dead once its heartbeat is
@@ -90,12 +92,21 @@ func testCallNodeRoundTrip(t *testing.T, open OpenFunc) {
 		t.Fatalf("call.created snapshot: node %q, dispatch %+v; want node_b, pending", ev.Call.NodeID, ev.Call.Dispatch)
 	}
 
-	// A call that moved node and was claimed keeps both through UpdateCall.
-	c.NodeID, c.Dispatch.Claimed = "node_c", true
+	// A claimed call keeps its node and dispatch through UpdateCall.
+	c.Dispatch.Claimed = true
 	must(t, e.s.UpdateCall(e.ctx, c, nil))
 	got, err = e.s.Call(e.ctx, sipsim.DefaultAccountID, c.ID)
 	must(t, err)
 	wantEqual(t, "updated call", got, c)
+
+	// The node is the call's fence: UpdateCall does not move a call to
+	// another node, it refuses the write.
+	moved := *c
+	moved.NodeID = "node_c"
+	wantCode(t, e.s.UpdateCall(e.ctx, &moved, nil), sipsim.ECONFLICT, "")
+	got, err = e.s.Call(e.ctx, sipsim.DefaultAccountID, c.ID)
+	must(t, err)
+	wantEqual(t, "call after a write from another node", got, c)
 }
 
 func testOrphanedCalls(t *testing.T, open OpenFunc) {
@@ -185,6 +196,9 @@ func testEndOrphanedCallOnce(t *testing.T, open OpenFunc) {
 	}
 	if winner == nil {
 		t.Fatal("no sweeper closed the call")
+	}
+	if winner.NodeID != "" {
+		t.Fatalf("closed call on node %q, want none: its node is fenced off", winner.NodeID)
 	}
 	got, err := e.s.Call(e.ctx, sipsim.DefaultAccountID, c.ID)
 	must(t, err)
@@ -294,4 +308,117 @@ func testClaimDispatchedCallsOnce(t *testing.T, open OpenFunc) {
 	must(t, err)
 	other.Dispatch.Claimed = true
 	wantEqual(t, "calls claimed by node_b", forB, []*sipsim.Call{other})
+}
+
+// hungUpUnclaimed returns a copy of c ended as a hang-up asked before its
+// node claimed it, with its event.
+func hungUpUnclaimed(c *sipsim.Call, at time.Time) (*sipsim.Call, *sipsim.CallEvent) {
+	cp := *c
+	finish(&cp, sipsim.CallCanceled, sipsim.ReasonCanceledViaAPI, at)
+	return &cp, event(&cp, sipsim.EventCallEnded, at)
+}
+
+// A call hung up before the node it was dispatched to claimed it ends
+// there and then, with one call.ended, and the node's claim finds nothing
+// to run. Once claimed, or for a call its creator runs, the store refuses:
+// the node running it must hang it up.
+func testEndUnclaimedCall(t *testing.T, open OpenFunc) {
+	e := newEnv(t, open)
+	p := phoneOnEnv(t, e, 1)
+	c := dispatched("call_unclaimed", p.ID, "node_a")
+	must(t, e.s.CreateCall(e.ctx, c, event(c, sipsim.EventCallCreated, e.clock.Now()), sipsim.CallLimits{}))
+
+	ended, ev := hungUpUnclaimed(c, e.clock.Advance(time.Second))
+	must(t, e.s.EndUnclaimedCall(e.ctx, ended, ev))
+	got, err := e.s.Call(e.ctx, sipsim.DefaultAccountID, c.ID)
+	must(t, err)
+	wantEqual(t, "call hung up before its claim", got, ended)
+	if ev.Call == nil || ev.Call.Status != sipsim.CallCanceled {
+		t.Fatalf("call.ended snapshot %+v, want the canceled call", ev.Call)
+	}
+	claimed, err := e.s.ClaimDispatchedCalls(e.ctx, "node_a")
+	must(t, err)
+	if len(claimed) != 0 {
+		t.Fatalf("node_a claimed %d calls after the hang-up, want none", len(claimed))
+	}
+	again, ev := hungUpUnclaimed(c, e.clock.Now())
+	wantCode(t, e.s.EndUnclaimedCall(e.ctx, again, ev), sipsim.ECONFLICT, "")
+	events, err := e.s.CallEvents(e.ctx, sipsim.DefaultAccountID, c.ID)
+	must(t, err)
+	if len(events) != 2 || events[1].Type != sipsim.EventCallEnded {
+		t.Fatalf("%d events, want call.created and one call.ended", len(events))
+	}
+
+	// Claimed first: refused, the call runs on.
+	taken := dispatched("call_taken", phoneOnEnv(t, e, 2).ID, "node_a")
+	must(t, e.s.CreateCall(e.ctx, taken, nil, sipsim.CallLimits{}))
+	claimed, err = e.s.ClaimDispatchedCalls(e.ctx, "node_a")
+	must(t, err)
+	if len(claimed) != 1 {
+		t.Fatalf("node_a claimed %d calls, want call_taken", len(claimed))
+	}
+	late, ev := hungUpUnclaimed(taken, e.clock.Now())
+	wantCode(t, e.s.EndUnclaimedCall(e.ctx, late, ev), sipsim.ECONFLICT, "")
+	got, err = e.s.Call(e.ctx, sipsim.DefaultAccountID, taken.ID)
+	must(t, err)
+	wantEqual(t, "claimed call", got, claimed[0])
+
+	// Run where it was created, or read for another node: refused.
+	local := newCall("call_local", phoneOnEnv(t, e, 3).ID)
+	must(t, e.s.CreateCall(e.ctx, local, nil, sipsim.CallLimits{}))
+	cp, ev := hungUpUnclaimed(local, e.clock.Now())
+	wantCode(t, e.s.EndUnclaimedCall(e.ctx, cp, ev), sipsim.ECONFLICT, "")
+	other := dispatched("call_other", phoneOnEnv(t, e, 4).ID, "node_a")
+	must(t, e.s.CreateCall(e.ctx, other, nil, sipsim.CallLimits{}))
+	cp, ev = hungUpUnclaimed(other, e.clock.Now())
+	cp.NodeID = "node_b"
+	wantCode(t, e.s.EndUnclaimedCall(e.ctx, cp, ev), sipsim.ECONFLICT, "")
+
+	missing, ev := hungUpUnclaimed(dispatched("call_missing", p.ID, "node_a"), e.clock.Now())
+	wantCode(t, e.s.EndUnclaimedCall(e.ctx, missing, ev), sipsim.ENOTFOUND, "")
+}
+
+// A hang-up and the node's claim at once: either the call ends unclaimed
+// and the claim gets nothing, or the claim gets it and the hang-up is
+// refused; never both, never neither.
+func testEndUnclaimedCallOrClaimOnce(t *testing.T, open OpenFunc) {
+	const rounds = 10
+	e := newEnv(t, open)
+	for i := range rounds {
+		c := dispatched(fmt.Sprintf("call_race_%d", i), phoneOnEnv(t, e, i+1).ID, "node_a")
+		must(t, e.s.CreateCall(e.ctx, c, nil, sipsim.CallLimits{}))
+		var (
+			claimed  []*sipsim.Call
+			claimErr error
+			endErr   error
+			wg       sync.WaitGroup
+		)
+		start := make(chan struct{})
+		wg.Go(func() {
+			<-start
+			claimed, claimErr = e.s.ClaimDispatchedCalls(e.ctx, "node_a")
+		})
+		wg.Go(func() {
+			<-start
+			cp, ev := hungUpUnclaimed(c, e.clock.Now())
+			endErr = e.s.EndUnclaimedCall(e.ctx, cp, ev)
+		})
+		close(start)
+		wg.Wait()
+		must(t, claimErr)
+		got, err := e.s.Call(e.ctx, sipsim.DefaultAccountID, c.ID)
+		must(t, err)
+		switch code := sipsim.ErrorCode(endErr); {
+		case code == "" && len(claimed) == 0:
+			if got.Status != sipsim.CallCanceled {
+				t.Fatalf("round %d: hung up first, stored %s", i, got.Status)
+			}
+		case code == sipsim.ECONFLICT && len(claimed) == 1:
+			if got.Status != sipsim.CallInitiating || !got.Dispatch.Claimed {
+				t.Fatalf("round %d: claimed first, stored %s claimed=%v", i, got.Status, got.Dispatch.Claimed)
+			}
+		default:
+			t.Fatalf("round %d: hang-up %v and %d calls claimed: want exactly one to win", i, endErr, len(claimed))
+		}
+	}
 }

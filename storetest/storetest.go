@@ -35,6 +35,11 @@
 //   - CreateAudioFile stamps CreatedAt from the store's clock and sets
 //     SizeBytes to the content's length; only phones of the file's own
 //     account make DeleteAudioFile refuse.
+//   - A call's NodeID fences it: UpdateCall writes only a call still run
+//     by c.NodeID (ECONFLICT otherwise), and EndOrphanedCall, closing a
+//     dead node's call once, clears it, so that node's late writes are
+//     refused. EndUnclaimedCall ends a dispatched call no node has claimed
+//     yet; of it and ClaimDispatchedCalls exactly one wins.
 package storetest
 
 import (
