@@ -1,7 +1,7 @@
 # The two commands of the README: `make run` serves, `make test` tests.
 GO ?= go
 
-.PHONY: test run peers e2e
+.PHONY: test run peers e2e bench-api bench-regmem
 
 # Every test, the end-to-end ones included. As root it first installs the
 # SIP peers those need (sipp, baresip, sox); otherwise it says what to
@@ -21,3 +21,12 @@ peers:
 # SQLite in ./sipsim-data.
 run:
 	$(GO) run ./cmd/sipsim serve
+
+# Issue #7 benchmarks, not part of `make test`; each prints its summary
+# and runs in under 5 minutes. BENCH_DB=postgres runs bench-api on a fresh
+# schema of $SIPSIM_TEST_POSTGRES (dropped afterwards).
+bench-api:
+	$(GO) run ./bench/api --db $(or $(BENCH_DB),sqlite)
+
+bench-regmem:
+	$(GO) run ./bench/regmem
