@@ -38,7 +38,8 @@ type RegistrationStore interface {
 	// Registrations returns the bindings of a phone that have not expired at
 	// now, most recently refreshed first.
 	Registrations(ctx context.Context, phoneID int64, now time.Time) ([]*Registration, error)
-	// RegisteredPhoneIDs returns which of the account's phones have at
-	// least one live binding at now.
-	RegisteredPhoneIDs(ctx context.Context, accountID int64, now time.Time) (map[int64]bool, error)
+	// LiveBindingCounts returns how many bindings each of the account's
+	// phones has that have not expired at now; phones with none are
+	// absent. One query for a whole list of phones.
+	LiveBindingCounts(ctx context.Context, accountID int64, now time.Time) (map[int64]int, error)
 }

@@ -262,8 +262,21 @@ func (f *fakeRegistrations) Registrations(_ context.Context, phoneID int64, now 
 	return out, nil
 }
 
-func (f *fakeRegistrations) RegisteredPhoneIDs(context.Context, int64, time.Time) (map[int64]bool, error) {
-	return nil, nil
+func (f *fakeRegistrations) LiveBindingCounts(_ context.Context, _ int64, now time.Time) (map[int64]int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	counts := map[int64]int{}
+	for id, regs := range f.byPhone {
+		for _, r := range regs {
+			if r.ExpiresAt.After(now) {
+				counts[id]++
+			}
+		}
+	}
+	return counts, nil
 }
 
 // fakeCalls answers CreateCall with create (or a fresh initiating call),

@@ -7,7 +7,6 @@ import (
 
 	"github.com/sipsim/sipsim"
 	"github.com/sipsim/sipsim/e164"
-	"github.com/sipsim/sipsim/wire"
 )
 
 // phoneNotFound is the message of every 404 about a phone.
@@ -35,16 +34,10 @@ func handleListPhones(cfg Config) http.Handler {
 			writeError(w, r, cfg, err)
 			return
 		}
-		// One registration lookup per phone: an account has tens of
-		// phones, and the count of contacts needs the bindings anyway.
-		out := make([]wire.Phone, 0, len(phones))
-		for _, p := range phones {
-			v, err := renderPhone(r.Context(), cfg, p)
-			if err != nil {
-				writeError(w, r, cfg, err)
-				return
-			}
-			out = append(out, v)
+		out, err := renderPhones(r.Context(), cfg, f.AccountID, phones)
+		if err != nil {
+			writeError(w, r, cfg, err)
+			return
 		}
 		writeData(w, r, cfg, http.StatusOK, out)
 	})

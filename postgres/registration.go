@@ -81,22 +81,23 @@ func (db *DB) Registrations(ctx context.Context, phoneID int64, now time.Time) (
 	return regs, wrap("registrations", err)
 }
 
-// RegisteredPhoneIDs returns which of the account's phones have at least
-// one live binding at now.
-func (db *DB) RegisteredPhoneIDs(ctx context.Context, accountID int64, now time.Time) (map[int64]bool, error) {
+// LiveBindingCounts implements sipsim.RegistrationStore.
+func (db *DB) LiveBindingCounts(ctx context.Context, accountID int64, now time.Time) (map[int64]int, error) {
 	rows, err := db.pool.Query(ctx, `
-		SELECT DISTINCT phone_id FROM registrations
-		WHERE account_id = $1 AND expires_at > $2`, accountID, storedTime(now))
+		SELECT phone_id, COUNT(*) FROM registrations
+		WHERE account_id = $1 AND expires_at > $2
+		GROUP BY phone_id`, accountID, storedTime(now))
 	if err != nil {
 		return nil, wrap("registered phones", err)
 	}
-	phoneIDs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	counts := map[int64]int{}
+	var id, n int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error {
+		counts[id] = int(n)
+		return nil
+	})
 	if err != nil {
 		return nil, wrap("registered phones", err)
 	}
-	ids := make(map[int64]bool, len(phoneIDs))
-	for _, id := range phoneIDs {
-		ids[id] = true
-	}
-	return ids, nil
+	return counts, nil
 }

@@ -178,7 +178,7 @@ func TestEveryReadOfAnUnopenableDatabaseIsUnavailable(t *testing.T) {
 		"PhoneByInternalNumber": func() error { _, err := db.PhoneByInternalNumber(ctx, a, 101); return err },
 		"Phones":                func() error { _, err := db.Phones(ctx, sipsim.PhoneFilter{AccountID: a}); return err },
 		"RecentCall":            func() error { _, err := db.RecentCall(ctx, a, 1, "+33612345678", now); return err },
-		"RegisteredPhoneIDs":    func() error { _, err := db.RegisteredPhoneIDs(ctx, a, now); return err },
+		"LiveBindingCounts":     func() error { _, err := db.LiveBindingCounts(ctx, a, now); return err },
 		"Registrations":         func() error { _, err := db.Registrations(ctx, 1, now); return err },
 		"Tag":                   func() error { _, err := db.Tag(ctx, a, 1); return err },
 		"Tags":                  func() error { _, err := db.Tags(ctx, a); return err },

@@ -95,23 +95,24 @@ func (db *DB) Registrations(ctx context.Context, phoneID int64, now time.Time) (
 	return regs, nil
 }
 
-// RegisteredPhoneIDs returns which of the account's phones have at least
-// one live binding at now.
-func (db *DB) RegisteredPhoneIDs(ctx context.Context, accountID int64, now time.Time) (map[int64]bool, error) {
+// LiveBindingCounts implements sipsim.RegistrationStore.
+func (db *DB) LiveBindingCounts(ctx context.Context, accountID int64, now time.Time) (map[int64]int, error) {
 	rows, err := db.reader.QueryContext(ctx, `
-		SELECT DISTINCT phone_id FROM registrations
-		WHERE account_id = ? AND expires_at > ?`, accountID, encodeTime(now))
+		SELECT phone_id, COUNT(*) FROM registrations
+		WHERE account_id = ? AND expires_at > ?
+		GROUP BY phone_id`, accountID, encodeTime(now))
 	if err != nil {
 		return nil, unreadable(fmt.Errorf("registered phones: %w", err))
 	}
 	defer rows.Close()
-	ids := map[int64]bool{}
+	ids := map[int64]int{}
 	for rows.Next() {
 		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
 			return nil, unreadable(fmt.Errorf("registered phones: %w", err))
 		}
-		ids[id] = true
+		ids[id] = n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, unreadable(fmt.Errorf("registered phones: %w", err))

@@ -28,7 +28,7 @@ func testRegistrations(t *testing.T, open OpenFunc) {
 	t.Run("Refresh", func(t *testing.T) { testRegistrationRefresh(t, open) })
 	t.Run("Expiry", func(t *testing.T) { testRegistrationExpiry(t, open) })
 	t.Run("Delete", func(t *testing.T) { testDeleteRegistration(t, open) })
-	t.Run("RegisteredPhoneIDs", func(t *testing.T) { testRegisteredPhoneIDs(t, open) })
+	t.Run("LiveBindingCounts", func(t *testing.T) { testLiveBindingCounts(t, open) })
 }
 
 func testRegistrationRoundTrip(t *testing.T, open OpenFunc) {
@@ -92,26 +92,26 @@ func testRegistrationExpiry(t *testing.T, open OpenFunc) {
 	must(t, e.s.SaveRegistration(e.ctx, long))
 
 	tests := []struct {
-		name string
-		at   time.Time
-		want []*sipsim.Registration
-		ids  map[int64]bool
+		name   string
+		at     time.Time
+		want   []*sipsim.Registration
+		counts map[int64]int
 	}{
-		{"both live", start, []*sipsim.Registration{long, short}, map[int64]bool{p.ID: true}},
-		{"a microsecond before the first expiry", start.Add(time.Minute - time.Microsecond), []*sipsim.Registration{long, short}, map[int64]bool{p.ID: true}},
-		{"at the first expiry", start.Add(time.Minute), []*sipsim.Registration{long}, map[int64]bool{p.ID: true}},
-		{"between", start.Add(30 * time.Minute), []*sipsim.Registration{long}, map[int64]bool{p.ID: true}},
-		{"at the second expiry", start.Add(time.Hour), []*sipsim.Registration{}, map[int64]bool{}},
-		{"long after", start.Add(48 * time.Hour), []*sipsim.Registration{}, map[int64]bool{}},
+		{"both live", start, []*sipsim.Registration{long, short}, map[int64]int{p.ID: 2}},
+		{"a microsecond before the first expiry", start.Add(time.Minute - time.Microsecond), []*sipsim.Registration{long, short}, map[int64]int{p.ID: 2}},
+		{"at the first expiry", start.Add(time.Minute), []*sipsim.Registration{long}, map[int64]int{p.ID: 1}},
+		{"between", start.Add(30 * time.Minute), []*sipsim.Registration{long}, map[int64]int{p.ID: 1}},
+		{"at the second expiry", start.Add(time.Hour), []*sipsim.Registration{}, map[int64]int{}},
+		{"long after", start.Add(48 * time.Hour), []*sipsim.Registration{}, map[int64]int{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := e.s.Registrations(e.ctx, p.ID, tt.at)
 			must(t, err)
 			wantEqual(t, "Registrations", got, tt.want)
-			ids, err := e.s.RegisteredPhoneIDs(e.ctx, sipsim.DefaultAccountID, tt.at)
+			counts, err := e.s.LiveBindingCounts(e.ctx, sipsim.DefaultAccountID, tt.at)
 			must(t, err)
-			wantEqual(t, "RegisteredPhoneIDs", ids, tt.ids)
+			wantEqual(t, "LiveBindingCounts", counts, tt.counts)
 		})
 	}
 
@@ -157,7 +157,7 @@ func testDeleteRegistration(t *testing.T, open OpenFunc) {
 	wantEqual(t, "other phone's bindings", got, []*sipsim.Registration{o})
 }
 
-func testRegisteredPhoneIDs(t *testing.T, open OpenFunc) {
+func testLiveBindingCounts(t *testing.T, open OpenFunc) {
 	e := newEnv(t, open)
 	now := e.clock.Now()
 	var phones []*sipsim.Phone
@@ -176,13 +176,13 @@ func testRegisteredPhoneIDs(t *testing.T, open OpenFunc) {
 		must(t, e.s.SaveRegistration(e.ctx, r))
 	}
 
-	ids, err := e.s.RegisteredPhoneIDs(e.ctx, sipsim.DefaultAccountID, now)
+	counts, err := e.s.LiveBindingCounts(e.ctx, sipsim.DefaultAccountID, now)
 	must(t, err)
-	wantEqual(t, "RegisteredPhoneIDs", ids, map[int64]bool{phones[0].ID: true, phones[1].ID: true})
+	wantEqual(t, "LiveBindingCounts", counts, map[int64]int{phones[0].ID: 2, phones[1].ID: 1})
 
-	ids, err = e.s.RegisteredPhoneIDs(e.ctx, sipsim.DefaultAccountID+1, now)
+	counts, err = e.s.LiveBindingCounts(e.ctx, sipsim.DefaultAccountID+1, now)
 	must(t, err)
-	if len(ids) != 0 {
-		t.Fatalf("other account has registered phones %v", ids)
+	if len(counts) != 0 {
+		t.Fatalf("other account has registered phones %v", counts)
 	}
 }
