@@ -39,6 +39,7 @@ type serveConfig struct {
 	logLevel, logFormat                 string
 	nodeName                            string
 	nodeLease                           time.Duration
+	pprofAddr                           string
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -65,6 +66,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&c.sipRequestBurst, "sip-request-burst", 400, "SIP requests one source may send at once above --sip-request-rate")
 	fs.StringVar(&c.nodeName, "node-name", "", "this node's name in logs (default: the host name)")
 	fs.DurationVar(&c.nodeLease, "node-lease", 15*time.Second, "on PostgreSQL, how long a node may miss heartbeats before the others close its calls as node_lost")
+	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's profiler (/debug/pprof/) at this address, e.g. 127.0.0.1:6060; off by default, keep it on loopback")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -176,6 +178,11 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		log.Warn("no --trunk configured: calls will fail once the employee answers")
 	}
 
+	stopPprof, err := startPprof(c.pprofAddr, log)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	defer stopPprof()
 	ln, err := net.Listen("tcp", c.httpAddr)
 	if err != nil {
 		return fmt.Errorf("http listen: %w", err)
