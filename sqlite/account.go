@@ -68,7 +68,7 @@ func (db *DB) AccountBySIPDomain(ctx context.Context, domain string) (*sipsim.Ac
 }
 
 func (db *DB) oneAccount(ctx context.Context, where string, arg any) (*sipsim.Account, error) {
-	a, err := scanAccount(db.reader.QueryRowContext(ctx, accountSelect+where, arg))
+	a, err := scanAccount(db.keptRow(ctx, accountSelect+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errAccountNotFound()
 	} else if err != nil {
@@ -79,7 +79,7 @@ func (db *DB) oneAccount(ctx context.Context, where string, arg any) (*sipsim.Ac
 
 // Accounts implements sipsim.AccountStore.
 func (db *DB) Accounts(ctx context.Context) ([]*sipsim.Account, error) {
-	accounts, err := queryAll(ctx, db.reader, scanAccount, accountSelect+"ORDER BY id")
+	accounts, err := queryAll(ctx, keptReader{db}, scanAccount, accountSelect+"ORDER BY id")
 	return accounts, unreadable(err)
 }
 

@@ -183,16 +183,27 @@ func callSets(c *sipsim.Call) (string, []any) {
 }
 
 // findCalls returns the calls selected by where (a WHERE clause and what
-// follows it) with their tags, read in one transaction.
+// follows it) with their tags, read in one transaction. where is one of a
+// bounded set of texts: its statement is kept (kept.go).
 func (db *DB) findCalls(ctx context.Context, where string, args ...any) ([]*sipsim.Call, error) {
+	return db.selectCalls(ctx, true, where, args...)
+}
+
+// selectCalls is findCalls, keeping where's statement only if keepWhere:
+// the tags' statement is kept in any case.
+func (db *DB) selectCalls(ctx context.Context, keepWhere bool, where string, args ...any) ([]*sipsim.Call, error) {
+	kept := []string{callTagsQuery}
+	if keepWhere {
+		kept = append(kept, callSelect+where)
+	}
 	var calls []*sipsim.Call
-	err := db.read(ctx, func(tx *sql.Tx) error {
+	err := db.readKept(ctx, kept, func(q rowsQuerier) error {
 		var err error
-		calls, err = queryAll(ctx, tx, scanCall, callSelect+where, args...)
+		calls, err = queryAll(ctx, q, scanCall, callSelect+where, args...)
 		if err != nil {
 			return err
 		}
-		return loadCallTags(ctx, tx, calls)
+		return loadCallTags(ctx, q, calls)
 	})
 	return calls, err
 }

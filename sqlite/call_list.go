@@ -82,12 +82,20 @@ func callsQuery(f sipsim.CallFilter) (string, []any) {
 	return where + " ORDER BY created_at DESC, id DESC LIMIT ?", append(args, min(limit, maxCallLimit))
 }
 
+// hasBoundedText reports whether f's query is one of a bounded set of
+// texts, whose statements may be kept: each other condition adds a fixed
+// text or nothing, but the IN lists of statuses and ended reasons are as
+// long as the user's lists.
+func hasBoundedText(f sipsim.CallFilter) bool {
+	return len(f.Statuses) == 0 && len(f.EndedReasons) == 0
+}
+
 // Calls lists the calls matching f with their tags, newest first: by
 // created_at, then id, both descending. f.Limit <= 0 means 25; it is capped
 // at 1000. CreatedAfter is inclusive and CreatedBefore exclusive.
 func (db *DB) Calls(ctx context.Context, f sipsim.CallFilter) ([]*sipsim.Call, error) {
 	where, args := callsQuery(f)
-	calls, err := db.findCalls(ctx, where, args...)
+	calls, err := db.selectCalls(ctx, hasBoundedText(f), where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("calls: %w", err)
 	}

@@ -96,7 +96,9 @@ func eventsQuery(f sipsim.EventFilter) (string, []any) {
 // limit.
 func (db *DB) Events(ctx context.Context, f sipsim.EventFilter) ([]*sipsim.CallEvent, error) {
 	where, args := eventsQuery(f)
-	events, err := queryAll(ctx, db.reader, scanEvent, eventSelect+where, args...)
+	// eventsQuery has four texts, with or without a call and a limit: all
+	// are kept.
+	events, err := queryAll(ctx, keptReader{db}, scanEvent, eventSelect+where, args...)
 	if err != nil {
 		return nil, unreadable(fmt.Errorf("events: %w", err))
 	}
@@ -106,7 +108,7 @@ func (db *DB) Events(ctx context.Context, f sipsim.EventFilter) ([]*sipsim.CallE
 // LatestEventID implements sipsim.EventStore.
 func (db *DB) LatestEventID(ctx context.Context, accountID int64) (int64, error) {
 	var id int64
-	err := db.reader.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM call_events WHERE account_id = ?", accountID).Scan(&id)
+	err := db.keptRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM call_events WHERE account_id = ?", accountID).Scan(&id)
 	if err != nil {
 		return 0, unreadable(fmt.Errorf("latest event id: %w", err))
 	}
@@ -116,7 +118,7 @@ func (db *DB) LatestEventID(ctx context.Context, accountID int64) (int64, error)
 // CallEvents returns the timeline of a call, oldest first; empty for a call
 // that does not exist.
 func (db *DB) CallEvents(ctx context.Context, accountID int64, callID string) ([]*sipsim.CallEvent, error) {
-	events, err := queryAll(ctx, db.reader, scanEvent,
+	events, err := queryAll(ctx, keptReader{db}, scanEvent,
 		eventSelect+"WHERE account_id = ? AND call_id = ? ORDER BY id", accountID, callID)
 	if err != nil {
 		return nil, unreadable(fmt.Errorf("call events: %w", err))

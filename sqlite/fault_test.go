@@ -147,17 +147,13 @@ func TestOnlyDatabaseFaultsAreUnavailable(t *testing.T) {
 }
 
 // Every read of a database whose file cannot be opened is EUNAVAILABLE
-// (503 for the API user), never an uncoded error that would be a 500.
+// (503 for the API user), never an uncoded error that would be a 500, the
+// reads whose statements were prepared and kept before the file went away
+// included.
 func TestEveryReadOfAnUnopenableDatabaseIsUnavailable(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sipsim.db")
 	db := openTest(t, path, fixedClock())
 	db.reader.SetMaxIdleConns(0) // every read opens a connection
-	if err := os.Rename(path, path+".away"); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(path, 0o700); err != nil {
-		t.Fatal(err)
-	}
 	ctx, a, now := t.Context(), sipsim.DefaultAccountID, fixedClock()()
 	reads := map[string]func() error{
 		"Account":               func() error { _, err := db.Account(ctx, a); return err },
@@ -187,6 +183,17 @@ func TestEveryReadOfAnUnopenableDatabaseIsUnavailable(t *testing.T) {
 		"Webhook":               func() error { _, err := db.Webhook(ctx, a, 1); return err },
 		"WebhookDeliveries":     func() error { _, err := db.WebhookDeliveries(ctx, a, 1, 10); return err },
 		"Webhooks":              func() error { _, err := db.Webhooks(ctx, a); return err },
+	}
+	for name, read := range reads {
+		if err := read(); err != nil && sipsim.ErrorCode(err) != sipsim.ENOTFOUND {
+			t.Fatalf("%s before the file went away: %v", name, err)
+		}
+	}
+	if err := os.Rename(path, path+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o700); err != nil {
+		t.Fatal(err)
 	}
 	for name, read := range reads {
 		if err := read(); sipsim.ErrorCode(err) != sipsim.EUNAVAILABLE {

@@ -119,7 +119,7 @@ func (db *DB) CreatePhone(ctx context.Context, p *sipsim.Phone) error {
 
 // Phone returns one phone of the account.
 func (db *DB) Phone(ctx context.Context, accountID, id int64) (*sipsim.Phone, error) {
-	p, err := scanPhone(db.reader.QueryRowContext(ctx,
+	p, err := scanPhone(db.keptRow(ctx,
 		phoneSelect+"WHERE account_id = ? AND id = ?", accountID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errPhoneNotFound()
@@ -131,7 +131,7 @@ func (db *DB) Phone(ctx context.Context, accountID, id int64) (*sipsim.Phone, er
 
 // PhoneByInternalNumber finds the phone a SIP user name refers to.
 func (db *DB) PhoneByInternalNumber(ctx context.Context, accountID int64, internalNumber int) (*sipsim.Phone, error) {
-	p, err := scanPhone(db.reader.QueryRowContext(ctx,
+	p, err := scanPhone(db.keptRow(ctx,
 		phoneSelect+"WHERE account_id = ? AND internal_number = ?", accountID, internalNumber))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errPhoneNotFound()
@@ -150,7 +150,8 @@ func (db *DB) Phones(ctx context.Context, f sipsim.PhoneFilter) ([]*sipsim.Phone
 		query += " AND status = ?"
 		args = append(args, string(*f.Status))
 	}
-	rows, err := db.reader.QueryContext(ctx, query+" ORDER BY id", args...)
+	// Two texts only, with or without the status: both are kept.
+	rows, err := keptReader{db}.QueryContext(ctx, query+" ORDER BY id", args...)
 	if err != nil {
 		return nil, unreadable(fmt.Errorf("phones: %w", err))
 	}

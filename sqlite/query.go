@@ -13,12 +13,18 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// rowsQuerier is what a read of many rows needs: a pool, a transaction,
+// or the kept statements of keptReader and keptTx.
+type rowsQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // scanner is a row to scan: *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
 // queryAll runs query and scans every row with scan. The result is never
 // nil, so that it encodes as an empty JSON list.
-func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+func queryAll[T any](ctx context.Context, q rowsQuerier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

@@ -69,7 +69,7 @@ func (db *DB) DeleteRegistrations(ctx context.Context, phoneID int64) error {
 // is live while now is before it. Expired rows are left in place: reads
 // stay reads, and a refresh overwrites them.
 func (db *DB) Registrations(ctx context.Context, phoneID int64, now time.Time) ([]*sipsim.Registration, error) {
-	rows, err := db.reader.QueryContext(ctx, `
+	rows, err := keptReader{db}.QueryContext(ctx, `
 		SELECT account_id, phone_id, contact, received, transport, user_agent,
 			call_id, cseq, expires_at, updated_at, node_id
 		FROM registrations
@@ -97,7 +97,7 @@ func (db *DB) Registrations(ctx context.Context, phoneID int64, now time.Time) (
 
 // LiveBindingCounts implements sipsim.RegistrationStore.
 func (db *DB) LiveBindingCounts(ctx context.Context, accountID int64, now time.Time) (map[int64]int, error) {
-	rows, err := db.reader.QueryContext(ctx, `
+	rows, err := keptReader{db}.QueryContext(ctx, `
 		SELECT phone_id, COUNT(*) FROM registrations
 		WHERE account_id = ? AND expires_at > ?
 		GROUP BY phone_id`, accountID, encodeTime(now))

@@ -39,7 +39,9 @@ type DB struct {
 	// reader is a pool of read-only connections. In WAL mode a reader sees
 	// the last committed state and never waits for the writer.
 	reader *sql.DB
-	now    func() time.Time
+	// kept are the reader pool's statements kept prepared (kept.go).
+	kept keptStatements
+	now  func() time.Time
 }
 
 var (
@@ -128,10 +130,10 @@ func dsn(path string, writer bool) string {
 	return path + "?" + q.Encode()
 }
 
-// Close closes every connection. The last one to close checkpoints the WAL
-// into the main file.
+// Close closes the kept statements, then every connection. The last one to
+// close checkpoints the WAL into the main file.
 func (db *DB) Close() error {
-	var errs []error
+	errs := []error{db.kept.close()}
 	if db.reader != nil {
 		errs = append(errs, db.reader.Close())
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -46,7 +47,7 @@ func (db *DB) CreateTag(ctx context.Context, t *sipsim.Tag) error {
 
 // Tag returns one tag of the account.
 func (db *DB) Tag(ctx context.Context, accountID, id int64) (*sipsim.Tag, error) {
-	t, err := scanTag(db.reader.QueryRowContext(ctx, tagSelect+"WHERE account_id = ? AND id = ?", accountID, id))
+	t, err := scanTag(db.keptRow(ctx, tagSelect+"WHERE account_id = ? AND id = ?", accountID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errTagNotFound()
 	} else if err != nil {
@@ -57,7 +58,7 @@ func (db *DB) Tag(ctx context.Context, accountID, id int64) (*sipsim.Tag, error)
 
 // Tags lists the account's tags by name.
 func (db *DB) Tags(ctx context.Context, accountID int64) ([]*sipsim.Tag, error) {
-	tags, err := queryAll(ctx, db.reader, scanTag, tagSelect+"WHERE account_id = ? ORDER BY name, id", accountID)
+	tags, err := queryAll(ctx, keptReader{db}, scanTag, tagSelect+"WHERE account_id = ? ORDER BY name, id", accountID)
 	if err != nil {
 		return nil, unreadable(fmt.Errorf("tags: %w", err))
 	}
@@ -153,9 +154,17 @@ func tagExists(ctx context.Context, q querier, accountID, id int64) error {
 	return nil
 }
 
+// callTagsQuery reads the tags of the calls whose ids are in the JSON array
+// it is given: one text for any number of calls, so that its statement can
+// be kept, where an IN list would have one text per number of calls.
+const callTagsQuery = `
+	SELECT ct.call_id, t.id, t.account_id, t.name, t.color, t.created_at, t.updated_at
+	FROM call_tags ct JOIN tags t ON t.id = ct.tag_id
+	WHERE ct.call_id IN (SELECT value FROM json_each(?)) ORDER BY t.name, t.id`
+
 // loadCallTags sets the Tags of each call, ordered by name, with one query
 // for all of them.
-func loadCallTags(ctx context.Context, q querier, calls []*sipsim.Call) error {
+func loadCallTags(ctx context.Context, q rowsQuerier, calls []*sipsim.Call) error {
 	if len(calls) == 0 {
 		return nil
 	}
@@ -168,7 +177,10 @@ func loadCallTags(ctx context.Context, q querier, calls []*sipsim.Call) error {
 			ids = append(ids, c.ID)
 		}
 	}
-	in, args := inList(ids)
+	idList, err := json.Marshal(ids)
+	if err != nil {
+		return fmt.Errorf("call tags: %w", err)
+	}
 	type callTag struct {
 		callID string
 		tag    *sipsim.Tag
@@ -181,10 +193,7 @@ func loadCallTags(ctx context.Context, q querier, calls []*sipsim.Call) error {
 		err := row.Scan(&ct.callID, &t.ID, &t.AccountID, &t.Name, &t.Color, timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt})
 		ct.tag = &t
 		return ct, err
-	}, `
-		SELECT ct.call_id, t.id, t.account_id, t.name, t.color, t.created_at, t.updated_at
-		FROM call_tags ct JOIN tags t ON t.id = ct.tag_id
-		WHERE ct.call_id IN `+in+` ORDER BY t.name, t.id`, args...)
+	}, callTagsQuery, string(idList))
 	if err != nil {
 		return fmt.Errorf("call tags: %w", err)
 	}

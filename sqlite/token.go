@@ -67,7 +67,7 @@ func (db *DB) TokenByHash(ctx context.Context, hash string) (*sipsim.Token, erro
 		t      sipsim.Token
 		scopes string
 	)
-	err := db.reader.QueryRowContext(ctx, `
+	err := db.keptRow(ctx, `
 		SELECT id, account_id, name, scopes, hash, created_at, expires_at, client_id FROM tokens
 		WHERE hash = ? AND (expires_at IS NULL OR expires_at > ?)`, hash, encodeTime(db.stamp())).
 		Scan(&t.ID, &t.AccountID, &t.Name, &scopes, &t.Hash, timeCol{&t.CreatedAt}, nullTimeCol{&t.ExpiresAt}, &t.ClientID)
@@ -113,7 +113,7 @@ func (db *DB) ClientByClientID(ctx context.Context, clientID string) (*sipsim.OA
 		c      sipsim.OAuthClient
 		scopes string
 	)
-	err := db.reader.QueryRowContext(ctx, `
+	err := db.keptRow(ctx, `
 		SELECT id, account_id, name, client_id, secret_hash, scopes, created_at FROM oauth_clients WHERE client_id = ?`, clientID).
 		Scan(&c.ID, &c.AccountID, &c.Name, &c.ClientID, &c.SecretHash, &scopes, timeCol{&c.CreatedAt})
 	if errors.Is(err, sql.ErrNoRows) {
