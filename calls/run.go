@@ -128,6 +128,9 @@ func (s *Service) record(c *sipsim.Call, st step) bool {
 	if st.outcome == nil {
 		return true
 	}
+	if s.cfg.CallEnded != nil {
+		s.cfg.CallEnded(c.Status, c.EndedReason)
+	}
 	switch {
 	case err != nil && s.clustered():
 		s.keepUnrecorded(c, ev)

@@ -51,6 +51,10 @@ type Config struct {
 	Node  sipsim.Node
 	Nodes sipsim.NodeStore
 	Lease time.Duration
+
+	// CallEnded, if set, is told of the end of every call this node ran,
+	// once its outcome was applied (stored or not): for metrics.
+	CallEnded func(status sipsim.CallStatus, reason sipsim.EndReason)
 }
 
 // Service implements sipsim.CallService.

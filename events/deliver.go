@@ -55,6 +55,9 @@ func (d *Dispatcher) deliver(ctx context.Context, del *sipsim.Delivery) {
 		d.log.Error("webhooks: recording a delivery attempt", "delivery_id", del.ID, "err", err)
 		return
 	}
+	if d.cfg.Attempted != nil {
+		d.cfg.Attempted(status)
+	}
 	log := d.log.With("delivery_id", del.ID, "webhook_id", del.WebhookID, "event_id", del.EventID,
 		"attempt", a.Attempt, "status_code", a.StatusCode)
 	if a.Error != "" {

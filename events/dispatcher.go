@@ -77,6 +77,10 @@ type DispatcherConfig struct {
 	// Wake, if set, also triggers a poll on every receive (e.g. a
 	// notification from another node).
 	Wake <-chan struct{}
+	// Attempted, if set, is told where each recorded attempt left its
+	// delivery: succeeded, pending (to be retried) or failed (given up).
+	// For metrics.
+	Attempted func(sipsim.DeliveryStatus)
 }
 
 // Dispatcher sends webhook deliveries from the store's outbox. It keeps

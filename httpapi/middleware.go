@@ -35,9 +35,14 @@ func serveRequest(cfg Config, next http.Handler) http.Handler {
 			if sw.status >= 500 {
 				level = slog.LevelWarn
 			}
+			took := cfg.Now().Sub(start)
 			cfg.Logger.Log(r.Context(), level, "http request",
 				"request_id", id, "method", r.Method, "path", r.URL.Path,
-				"status", sw.status, "duration", cfg.Now().Sub(start))
+				"status", sw.status, "duration", took)
+			if cfg.ObserveRequest != nil {
+				method, route := routeOf(r)
+				cfg.ObserveRequest(method, route, sw.sentStatus(), took)
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
@@ -55,6 +60,15 @@ type statusWriter struct {
 	status int
 	rc     *http.ResponseController
 	idle   time.Duration
+}
+
+// sentStatus is the status the client got: a handler that wrote nothing
+// sent 200.
+func (s *statusWriter) sentStatus() int {
+	if s.status == 0 {
+		return http.StatusOK
+	}
+	return s.status
 }
 
 func (s *statusWriter) WriteHeader(status int) {

@@ -66,6 +66,12 @@ type Config struct {
 	// WriteIdleTimeout drops a connection whose client takes none of a
 	// response for this long. Default 30 s.
 	WriteIdleTimeout time.Duration
+	// ObserveRequest, if set, is told of every request once its handler
+	// returned: the method and pattern of the route that served it (route
+	// "unmatched", method "OTHER" for a method outside HTTP's own, when
+	// none did), the status sent and how long it took. Never the raw
+	// path, whose ids would make a metric's series unbounded.
+	ObserveRequest func(method, route string, status int, d time.Duration)
 }
 
 // NewServer returns the API as one handler. It panics when a required

@@ -65,6 +65,18 @@ type Store interface {
 	sipsim.AudioFileStore
 	sipsim.AccountStore
 	sipsim.NodeStore
+	MetricCounter
+}
+
+// MetricCounter is what metrics read of a store at scrape time: counts
+// that take one indexed or bounded query each.
+type MetricCounter interface {
+	// LiveRegistrationCount returns how many bindings the node nodeID
+	// took that have not expired at now.
+	LiveRegistrationCount(ctx context.Context, nodeID string, now time.Time) (int, error)
+	// PendingDeliveryCount returns how many webhook deliveries, of every
+	// account, are pending.
+	PendingDeliveryCount(ctx context.Context) (int, error)
 }
 
 // OtherAccountID is a second account every store under test has, so that
@@ -95,6 +107,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("AudioFiles", func(t *testing.T) { testAudioFiles(t, open) })
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open) })
 	t.Run("Nodes", func(t *testing.T) { testNodes(t, open) })
+	t.Run("MetricCounts", func(t *testing.T) { testMetricCounts(t, open) })
 }
 
 // env is one test's store and the clock it was opened with.

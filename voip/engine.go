@@ -108,18 +108,19 @@ func (c Config) guardLimits() guardLimits {
 
 // Engine runs the SIP stack.
 type Engine struct {
-	cfg    Config
-	log    *slog.Logger
-	now    func() time.Time
-	ua     *sipgo.UserAgent
-	srv    *sipgo.Server
-	client *sipgo.Client
-	trunk  sip.Uri
-	digest *digestServer
-	tap    provisionalTap
-	guard  *sourceGuard // bans addresses that keep failing authentication
-	screen *screen      // drops requests from banned addresses, scanners and floods
-	noise  *sipNoise    // keeps peers' garbage out of sipgo's log
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	ua       *sipgo.UserAgent
+	srv      *sipgo.Server
+	client   *sipgo.Client
+	trunk    sip.Uri
+	digest   *digestServer
+	tap      provisionalTap
+	guard    *sourceGuard  // bans addresses that keep failing authentication
+	screen   *screen       // drops requests from banned addresses, scanners and floods
+	noise    *sipNoise     // keeps peers' garbage out of sipgo's log
+	requests requestCounts // requests that reached a handler, by method
 
 	// trunkSources is where the carrier's requests come from.
 	trunkSources []netip.AddrPort
@@ -190,11 +191,11 @@ func New(cfg Config) (*Engine, error) {
 	if e.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog)); err != nil {
 		return nil, err
 	}
-	e.srv.OnRegister(e.handleRegister)
-	e.srv.OnBye(e.handleBye)
-	e.srv.OnInvite(e.handleInvite)
-	e.srv.OnAck(e.handleAck)
-	e.srv.OnOptions(e.handleOptions)
+	e.srv.OnRegister(e.requests.counted(sip.REGISTER, e.handleRegister))
+	e.srv.OnBye(e.requests.counted(sip.BYE, e.handleBye))
+	e.srv.OnInvite(e.requests.counted(sip.INVITE, e.handleInvite))
+	e.srv.OnAck(e.requests.counted(sip.ACK, e.handleAck))
+	e.srv.OnOptions(e.requests.counted(sip.OPTIONS, e.handleOptions))
 	return e, nil
 }
 

@@ -24,7 +24,8 @@ type screen struct {
 	guard   *sourceGuard
 	limiter *sourceLimiter // nil: no request rate limit; counts what it drops
 	next    sip.TransportReadFilter
-	dropped atomic.Uint64 // requests ignored for a ban or a scanner, for tests and troubleshooting
+	dropped atomic.Uint64 // requests ignored for a ban or a scanner, for metrics and tests
+	banned  atomic.Uint64 // those of them ignored for a ban
 }
 
 // errScreened closes a TCP connection that carried a screened request:
@@ -62,6 +63,7 @@ func refuse(transport string) ([]byte, error) {
 
 func (s *screen) ignore(props sip.TransportReadProps, data []byte) bool {
 	if addr, ok := remoteIP(props.RemoteAddr); ok && s.guard.banned(addr) {
+		s.banned.Add(1)
 		return true
 	}
 	if !isStream(props.Transport) {

@@ -29,6 +29,8 @@ type Allocator struct {
 	mu    sync.Mutex
 	next  int
 	inUse map[int]bool
+
+	totals totals // the packet counters of every bridge it made
 }
 
 // NewAllocator returns an allocator of the even ports in [minPort, maxPort] on
@@ -51,7 +53,8 @@ func NewAllocator(bindIP netip.Addr, minPort, maxPort int) (*Allocator, error) {
 	if ip.Is4() {
 		network = "udp4"
 	}
-	return &Allocator{ip: ip, network: network, min: lo, max: hi, next: lo, inUse: map[int]bool{}}, nil
+	return &Allocator{ip: ip, network: network, min: lo, max: hi, next: lo, inUse: map[int]bool{},
+		totals: totals{live: map[*Bridge]struct{}{}}}, nil
 }
 
 // listen binds the next free port of the range.

@@ -110,6 +110,7 @@ func (a *Allocator) NewBridge(log *slog.Logger) (*Bridge, error) {
 		// (RFC 3550 section 5.1) make blind injection harder.
 		sd.out = newOutStream(rand.Uint32(), uint16(rand.Uint32()), rand.Uint32())
 	}
+	a.opened(b)
 	for i := range b.sides {
 		b.wg.Add(1)
 		go b.read(Side(i))
@@ -189,11 +190,22 @@ func (b *Bridge) LastReceived(s Side) time.Time {
 
 // Stats returns the bridge's packet counters.
 func (b *Bridge) Stats() Stats {
-	return Stats{
+	st := Stats{
 		AToB:     b.sides[A].counters.snapshot(),
 		BToA:     b.sides[B].counters.snapshot(),
 		Ringback: b.ringbackSent.Load(),
 	}
+	// What A's peer skipped is seen by the stream sent toward B.
+	st.AToB.Lost = b.sides[B].lostIn()
+	st.BToA.Lost = b.sides[A].lostIn()
+	return st
+}
+
+// lostIn returns the packets lost by the sources forwarded to this side.
+func (sd *side) lostIn() uint64 {
+	sd.mu.Lock()
+	defer sd.mu.Unlock()
+	return sd.out.lost
 }
 
 // Close stops forwarding, ringback and prompt, closes both sockets, waits
@@ -218,6 +230,7 @@ func (b *Bridge) Close() error {
 	}
 	b.ctl.Unlock()
 	b.wg.Wait()
+	b.alloc.closed(b)
 	for i := range b.sides {
 		b.alloc.release(b.sides[i].port)
 	}

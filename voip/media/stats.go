@@ -22,6 +22,21 @@ type Flow struct {
 	// held back while a prompt plays to A, a payload type not negotiated,
 	// or a failed write.
 	Dropped uint64
+	// Lost counts the sequence numbers skipped by the sources forwarded:
+	// packets lost between the peer and us. Packets dropped here are not
+	// in it, and a packet overtaken by a newer one counts as lost even if
+	// it arrives later.
+	Lost uint64
+}
+
+// add adds f's counts to t.
+func (t *Flow) add(f Flow) {
+	t.Received += f.Received
+	t.ReceivedBytes += f.ReceivedBytes
+	t.Forwarded += f.Forwarded
+	t.ForwardedBytes += f.ForwardedBytes
+	t.Dropped += f.Dropped
+	t.Lost += f.Lost
 }
 
 // flowCounters are a Flow updated by the reading goroutine and read by Stats.

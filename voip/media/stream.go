@@ -25,6 +25,10 @@ type outStream struct {
 
 	firstSeq uint16 // numbering of the very first packet (random, RFC 3550)
 	firstTS  uint32
+
+	// lost counts the sequence numbers a source skipped: packets lost on
+	// the way to us (or so late that a newer one came first).
+	lost uint64
 }
 
 // Limits from RFC 3550 appendix A.1: a sequence jump of maxDropout or more
@@ -54,6 +58,7 @@ func (o *outStream) next(source uint64, seq uint16, ts uint32, samples int) (out
 		if d := seq - o.lastInSeq; d < maxDropout || d > 1<<16-maxMisorder {
 			outSeq, outTS = seq+o.seqOff, ts+o.tsOff
 			if d != 0 && d < maxDropout { // newer than anything so far
+				o.lost += uint64(d - 1)
 				o.lastInSeq, o.lastSeq, o.lastTS = seq, outSeq, outTS
 				o.noteFrame(samples)
 			}
