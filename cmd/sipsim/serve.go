@@ -39,7 +39,7 @@ type serveConfig struct {
 	logLevel, logFormat                 string
 	nodeName                            string
 	nodeLease                           time.Duration
-	pprofAddr                           string
+	pprofAddr, metricsAddr              string
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -67,6 +67,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.nodeName, "node-name", "", "this node's name in logs (default: the host name)")
 	fs.DurationVar(&c.nodeLease, "node-lease", 15*time.Second, "on PostgreSQL, how long a node may miss heartbeats before the others close its calls as node_lost")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's profiler (/debug/pprof/) at this address, e.g. 127.0.0.1:6060; off by default, keep it on loopback")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (GET /metrics) at this address, e.g. 127.0.0.1:9090 or a private interface; off by default")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -157,14 +158,16 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	stats := newNodeMetrics(c.metricsAddr, log.With("component", "metrics"))
 	bus := events.NewBus(256)
 	defer startEventRelay(db, bus, log.With("component", "events"))()
 	svc := calls.New(calls.Config{
 		Logger: log.With("component", "calls"), Now: now,
 		Phones: db, Registrations: db, Calls: db, Accounts: db, Telephony: engine, Bus: bus, Recordings: recs, AudioFiles: db,
 		AgentRingTimeout: c.agentRing, TargetRingTimeout: c.targetRing, MaxDuration: c.maxDuration,
-		Node: node, Nodes: clusterStore(db), Lease: c.nodeLease,
+		Node: node, Nodes: clusterStore(db), Lease: c.nodeLease, CallEnded: stats.callEnded,
 	})
+	stats.registerReaders(svc, engine, alloc, db, node.ID, now)
 	if err := svc.Recover(ctx); err != nil {
 		return fmt.Errorf("recover calls: %w", err)
 	}
@@ -183,6 +186,11 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		return usageError{err.Error()}
 	}
 	defer stopPprof()
+	stopMetrics, err := stats.start(c.metricsAddr, log)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	defer stopMetrics()
 	ln, err := net.Listen("tcp", c.httpAddr)
 	if err != nil {
 		return fmt.Errorf("http listen: %w", err)
@@ -197,11 +205,12 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 		Tokens: db, Accounts: db, Phones: db, Registrations: db, Calls: svc,
 		Tags: db, Webhooks: db, Idempotency: db, Events: db, Bus: bus, NewWebhookSecret: events.NewSecret,
 		AudioFiles: db, Recordings: svc, CheckWebhookAddress: events.NewAddressGuard(webhookNetworks).Check,
-		Ready: func() bool { return !stopping.Load() && engine.Ready() },
+		Ready:          func() bool { return !stopping.Load() && engine.Ready() },
+		ObserveRequest: stats.observeRequest,
 	})
 	dispatcher := events.NewDispatcher(events.DispatcherConfig{
 		Store: db, Now: now, Logger: log.With("component", "webhooks"), RetryBase: c.webhookRetryBase, Bus: bus,
-		AllowNetworks: webhookNetworks,
+		AllowNetworks: webhookNetworks, Attempted: stats.attempted,
 	})
 	dispatchCtx, stopDispatch := context.WithCancel(context.Background())
 	defer stopDispatch()

@@ -31,6 +31,7 @@ type store interface {
 	sipsim.IdempotencyStore
 	sipsim.AudioFileStore
 	sipsim.AccountStore
+	metricCounter
 	io.Closer
 }
 
