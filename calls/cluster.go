@@ -126,6 +126,9 @@ func (s *Service) sweep(ctx context.Context) {
 		switch err := s.cfg.Nodes.EndOrphanedCall(ctx, c, ev, staleBefore); sipsim.ErrorCode(err) {
 		case "":
 			s.publish(ev)
+			if s.cfg.CallEnded != nil {
+				s.cfg.CallEnded(c.Status, c.EndedReason) // the dead node cannot count it
+			}
 			s.log.Warn("closed a call of a node that stopped heartbeating", "call_id", c.ID, "phone_id", c.PhoneID, "node_id", node)
 		case sipsim.ECONFLICT, sipsim.ENOTFOUND:
 			// Another node closed it first, or its node is back.

@@ -3,6 +3,7 @@ package calls
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,20 +36,30 @@ func (r *relayedCancels) RequestCancel(_ context.Context, callID string) error {
 type clusterNode struct {
 	svc *Service
 	tel *scriptedTelephony
+
+	mu    sync.Mutex
+	ended []string // "status/reason" of each end CallEnded reported
 }
 
 // joinNode adds a node named id to the fixture's store and clock.
 func (f *fixture) joinNode(t *testing.T, id string, store *relayedCancels) *clusterNode {
 	t.Helper()
 	tel := &scriptedTelephony{steps: []sipsim.ProgressKind{sipsim.ProgressAgentDialing}, release: make(chan struct{})}
+	n := &clusterNode{tel: tel}
 	svc := New(Config{Now: f.clock.Now, Phones: f.db, Registrations: f.db, Calls: f.db, Accounts: f.db, Telephony: tel, AudioFiles: f.db,
-		Node: sipsim.Node{ID: id, Name: id, StartedAt: f.clock.Now()}, Nodes: store, Lease: testLease})
+		Node: sipsim.Node{ID: id, Name: id, StartedAt: f.clock.Now()}, Nodes: store, Lease: testLease,
+		CallEnded: func(status sipsim.CallStatus, reason sipsim.EndReason) {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			n.ended = append(n.ended, string(status)+"/"+string(reason))
+		}})
+	n.svc = svc
 	t.Cleanup(func() { svc.Shutdown(stopNow()) })
 	store.nodes = append(store.nodes, svc)
 	if err := svc.JoinCluster(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return &clusterNode{svc: svc, tel: tel}
+	return n
 }
 
 func (f *fixture) registerOn(t *testing.T, node, contact, transport string) {
@@ -229,6 +240,12 @@ func TestSweeperClosesTheCallsOfADeadNodeOnce(t *testing.T) {
 	}
 	if ended != 1 {
 		t.Fatalf("%d call.ended events, want 1", ended)
+	}
+	b.mu.Lock()
+	counted := slices.Clone(b.ended)
+	b.mu.Unlock()
+	if !slices.Equal(counted, []string{"failed/node_lost"}) {
+		t.Fatalf("node B counted the ends %q, want the one it closed (the metrics' calls_ended_total)", counted)
 	}
 
 	// The phone re-registers with B and takes a call there.

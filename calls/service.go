@@ -53,7 +53,8 @@ type Config struct {
 	Lease time.Duration
 
 	// CallEnded, if set, is told of the end of every call this node ran,
-	// once its outcome was applied (stored or not): for metrics.
+	// once its outcome was applied (stored or not), and of every call of a
+	// dead node it closed: for metrics.
 	CallEnded func(status sipsim.CallStatus, reason sipsim.EndReason)
 }
 
