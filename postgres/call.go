@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sipsim/sipsim"
+	"github.com/sipsim/sipsim/internal/storesql"
 )
 
 // activeCondition selects calls in an active status. It is written as the
@@ -43,7 +44,7 @@ func callArgs(c *sipsim.Call) []any {
 	args = append(args, legArgs(&c.AgentLeg)...)
 	args = append(args, legArgs(&c.TargetLeg)...)
 	args = append(args, c.HasRecording, c.RecordingDuration, c.TokenID, c.NodeID)
-	return append(args, dispatchArgs(c.Dispatch)...)
+	return append(args, storesql.DispatchArgs(c.Dispatch)...)
 }
 
 // normalizeCall sets every time of c to the value the store keeps, so that
@@ -65,7 +66,7 @@ func scanCall(row pgx.Row) (*sipsim.Call, error) {
 	var (
 		c                                 sipsim.Call
 		status, reason, agentSt, targetSt string
-		d                                 dispatchCols
+		d                                 storesql.DispatchCols
 	)
 	a, t := &c.AgentLeg, &c.TargetLeg
 	err := row.Scan(&c.ID, &c.AccountID,
@@ -78,14 +79,14 @@ func scanCall(row pgx.Row) (*sipsim.Call, error) {
 		&t.StartedAt, &t.RingingAt, &t.AnsweredAt, &t.EndedAt,
 		&t.ForwardedTo, &t.AnsweredBy,
 		&c.HasRecording, &c.RecordingDuration, &c.TokenID,
-		&c.NodeID, &d.state, &d.callerIDName, &d.autoAnswer, &d.agentRingMS,
+		&c.NodeID, &d.State, &d.CallerIDName, &d.AutoAnswer, &d.AgentRingMS,
 	)
 	if err != nil {
 		return nil, err
 	}
 	c.Status, c.EndedReason = sipsim.CallStatus(status), sipsim.EndReason(reason)
 	a.Status, t.Status = sipsim.LegStatus(agentSt), sipsim.LegStatus(targetSt)
-	c.Dispatch = d.dispatch()
+	c.Dispatch = d.Dispatch()
 	return &c, nil
 }
 

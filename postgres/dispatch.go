@@ -23,39 +23,6 @@ const (
 	cancelChannel = "sipsim_cancel"
 )
 
-// dispatchCols are the dispatch columns of a call row.
-type dispatchCols struct {
-	state        string // "", "pending" or "claimed"
-	callerIDName string
-	autoAnswer   bool
-	agentRingMS  int64
-}
-
-func (d dispatchCols) dispatch() *sipsim.CallDispatch {
-	if d.state == "" {
-		return nil
-	}
-	return &sipsim.CallDispatch{
-		Claimed:          d.state == "claimed",
-		CallerIDName:     d.callerIDName,
-		AutoAnswer:       d.autoAnswer,
-		AgentRingTimeout: time.Duration(d.agentRingMS) * time.Millisecond,
-	}
-}
-
-// dispatchArgs are the values of the dispatch columns, in callColumns'
-// order. The ring timeout is kept in milliseconds.
-func dispatchArgs(d *sipsim.CallDispatch) []any {
-	if d == nil {
-		return []any{"", "", false, int64(0)}
-	}
-	state := "pending"
-	if d.Claimed {
-		state = "claimed"
-	}
-	return []any{state, d.CallerIDName, d.AutoAnswer, d.AgentRingTimeout.Milliseconds()}
-}
-
 // notifyDispatch wakes the node a new call is dispatched to, when tx
 // commits. Nothing for a call its creator runs.
 func notifyDispatch(ctx context.Context, tx pgx.Tx, c *sipsim.Call) error {

@@ -5,74 +5,18 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"path"
-	"regexp"
-	"sort"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sipsim/sipsim/internal/storesql"
 )
 
 //go:embed migrations/*.sql
 var embedded embed.FS
 
-// migrations is the schema history: files named NNN_name.sql, applied in
-// the order of NNN. A file, once released, is never edited: changes go in
-// a new file.
-var migrations = mustSub(embedded, "migrations")
-
-func mustSub(fsys fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(fsys, dir)
-	if err != nil {
-		panic(err) // dir is a constant that the embed directive guarantees
-	}
-	return sub
-}
-
-var migrationName = regexp.MustCompile(`^(\d+)_[a-z0-9_]+\.sql$`)
-
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the *.sql files at the root of fsys, sorted by
-// version. A file whose name does not follow NNN_name.sql, or two files
-// with the same version, are errors rather than silently skipped.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	seen := map[int]string{}
-	for _, e := range entries {
-		if e.IsDir() || path.Ext(e.Name()) != ".sql" {
-			continue
-		}
-		m := migrationName.FindStringSubmatch(e.Name())
-		if m == nil {
-			return nil, fmt.Errorf("migration %s: name is not NNN_name.sql", e.Name())
-		}
-		v, err := strconv.Atoi(m[1])
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: %w", e.Name(), err)
-		}
-		if other, ok := seen[v]; ok {
-			return nil, fmt.Errorf("migrations %s and %s have the same version", other, e.Name())
-		}
-		seen[v] = e.Name()
-		b, err := fs.ReadFile(fsys, e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
+// migrations is the schema history (see storesql.Migration).
+var migrations = storesql.Sub(embedded, "migrations")
 
 // lockMigrations takes the cluster's migration lock for the session of
 // conn, waiting while another node holds it. It is a session lock, not a
@@ -92,7 +36,7 @@ func lockMigrations(ctx context.Context, conn *pgx.Conn) error {
 // that no other node migrates meanwhile. A schema that is up to date is
 // only read, so that a read-only database still opens.
 func migrate(ctx context.Context, conn *pgx.Conn, fsys fs.FS, now time.Time) error {
-	ms, err := loadMigrations(fsys)
+	ms, err := storesql.LoadMigrations(fsys)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -123,11 +67,11 @@ func migrate(ctx context.Context, conn *pgx.Conn, fsys fs.FS, now time.Time) err
 		applied[v] = true
 	}
 	for _, m := range ms {
-		if applied[m.version] {
+		if applied[m.Version] {
 			continue
 		}
 		if err := applyMigration(ctx, conn, m, now); err != nil {
-			return fmt.Errorf("migrate %s: %w", m.name, err)
+			return fmt.Errorf("migrate %s: %w", m.Name, err)
 		}
 	}
 	return nil
@@ -136,18 +80,18 @@ func migrate(ctx context.Context, conn *pgx.Conn, fsys fs.FS, now time.Time) err
 // applyMigration runs m's statements and records m in one transaction.
 // The statements go as one simple-protocol query, which PostgreSQL runs
 // as one script.
-func applyMigration(ctx context.Context, conn *pgx.Conn, m migration, now time.Time) error {
+func applyMigration(ctx context.Context, conn *pgx.Conn, m storesql.Migration, now time.Time) error {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) // a no-op once committed
-	if _, err := tx.Exec(ctx, m.sql, pgx.QueryExecModeSimpleProtocol); err != nil {
+	if _, err := tx.Exec(ctx, m.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx,
 		`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-		m.version, m.name, now); err != nil {
+		m.Version, m.Name, now); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)

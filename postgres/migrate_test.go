@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sipsim/sipsim"
+	"github.com/sipsim/sipsim/internal/storesql"
 )
 
 // rawConn connects to url as Open's migration step does, without
@@ -102,30 +103,18 @@ func TestMigrateFailureLeavesNoTrace(t *testing.T) {
 	}
 }
 
-func TestLoadMigrationsRejects(t *testing.T) {
-	for name, fsys := range map[string]fstest.MapFS{
-		"no number":         {"init.sql": {}},
-		"upper case":        {"001_Init.sql": {}},
-		"duplicate version": {"001_a.sql": {}, "1_b.sql": {}},
-	} {
-		if _, err := loadMigrations(fsys); err == nil {
-			t.Errorf("%s: loaded, want an error", name)
-		}
-	}
-}
-
 // TestEmbeddedMigrations checks the shipped files load, in order.
 func TestEmbeddedMigrations(t *testing.T) {
-	ms, err := loadMigrations(migrations)
+	ms, err := storesql.LoadMigrations(migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) == 0 || ms[0].version != 1 {
+	if len(ms) == 0 || ms[0].Version != 1 {
 		t.Fatalf("embedded migrations = %v, want 001 first", ms)
 	}
 	for i := 1; i < len(ms); i++ {
-		if ms[i].version <= ms[i-1].version {
-			t.Fatalf("migration %s after %s", ms[i].name, ms[i-1].name)
+		if ms[i].Version <= ms[i-1].Version {
+			t.Fatalf("migration %s after %s", ms[i].Name, ms[i-1].Name)
 		}
 	}
 }
@@ -136,7 +125,7 @@ func TestEmbeddedMigrations(t *testing.T) {
 func TestConcurrentOpensMigrateOnce(t *testing.T) {
 	const nodes = 5
 	_, url := newSchema(t)
-	ms, err := loadMigrations(migrations)
+	ms, err := storesql.LoadMigrations(migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +167,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 		t.Fatalf("%d migrations recorded, want %d", len(got), len(ms))
 	}
 	for i, m := range ms {
-		if got[i].Version != m.version {
+		if got[i].Version != m.Version {
 			t.Fatalf("recorded versions %v, want those of %v", got, ms)
 		}
 	}

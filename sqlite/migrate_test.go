@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"database/sql"
+	"github.com/sipsim/sipsim/internal/storesql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -118,30 +119,18 @@ func TestMigrateFailureLeavesNoTrace(t *testing.T) {
 	}
 }
 
-func TestLoadMigrationsRejects(t *testing.T) {
-	for name, fsys := range map[string]fstest.MapFS{
-		"no number":         {"init.sql": {}},
-		"upper case":        {"001_Init.sql": {}},
-		"duplicate version": {"001_a.sql": {}, "1_b.sql": {}},
-	} {
-		if _, err := loadMigrations(fsys); err == nil {
-			t.Errorf("%s: loaded, want an error", name)
-		}
-	}
-}
-
 // TestEmbeddedMigrations checks the shipped files load, in order.
 func TestEmbeddedMigrations(t *testing.T) {
-	ms, err := loadMigrations(migrations)
+	ms, err := storesql.LoadMigrations(migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) == 0 || ms[0].version != 1 {
+	if len(ms) == 0 || ms[0].Version != 1 {
 		t.Fatalf("embedded migrations = %v, want 001 first", ms)
 	}
 	for i := 1; i < len(ms); i++ {
-		if ms[i].version <= ms[i-1].version {
-			t.Fatalf("migration %s after %s", ms[i].name, ms[i-1].name)
+		if ms[i].Version <= ms[i-1].Version {
+			t.Fatalf("migration %s after %s", ms[i].Name, ms[i-1].Name)
 		}
 	}
 }

@@ -189,36 +189,3 @@ func sortCalls(calls []*sipsim.Call) {
 // RequestCancel does nothing: the one node runs every call, and hangs up
 // its own without being told.
 func (db *DB) RequestCancel(context.Context, string) error { return nil }
-
-// dispatchCols are the dispatch columns of a call row.
-type dispatchCols struct {
-	state        string // "", "pending" or "claimed"
-	callerIDName string
-	autoAnswer   bool
-	agentRingMS  int64
-}
-
-func (d dispatchCols) dispatch() *sipsim.CallDispatch {
-	if d.state == "" {
-		return nil
-	}
-	return &sipsim.CallDispatch{
-		Claimed:          d.state == "claimed",
-		CallerIDName:     d.callerIDName,
-		AutoAnswer:       d.autoAnswer,
-		AgentRingTimeout: time.Duration(d.agentRingMS) * time.Millisecond,
-	}
-}
-
-// dispatchArgs are the values of the dispatch columns, in callColumns'
-// order. The ring timeout is kept in milliseconds.
-func dispatchArgs(d *sipsim.CallDispatch) []any {
-	if d == nil {
-		return []any{"", "", false, int64(0)}
-	}
-	state := "pending"
-	if d.Claimed {
-		state = "claimed"
-	}
-	return []any{state, d.CallerIDName, d.AutoAnswer, d.AgentRingTimeout.Milliseconds()}
-}
