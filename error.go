@@ -3,6 +3,7 @@ package sipsim
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -92,6 +93,15 @@ func ErrorCallID(err error) string {
 		return e.CallID
 	}
 	return ""
+}
+
+// RateLimited returns the ERATELIMIT error of a limit of limit requests
+// that lets one more through after wait, with a detail saying when.
+func RateLimited(limit int, wait time.Duration, format string, args ...any) *Error {
+	e := Errorf(ERATELIMIT, format, args...)
+	e.Details = []string{fmt.Sprintf("Retry in %d s", int(math.Ceil(wait.Seconds())))}
+	e.Limit, e.RetryAfter = limit, wait
+	return e
 }
 
 // ErrorRateLimit returns the limit and retry delay carried by err, zero if

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -102,11 +101,7 @@ func rateError(err error, limit int, wait time.Duration, format string, args ...
 	if err != nil {
 		return err
 	}
-	e := sipsim.Errorf(sipsim.ERATELIMIT, format, args...)
-	secs := int(math.Ceil(wait.Seconds()))
-	e.Details = []string{fmt.Sprintf("Retry in %d s", secs)}
-	e.Limit, e.RetryAfter = limit, wait
-	return e
+	return sipsim.RateLimited(limit, wait, format, args...)
 }
 
 // TalkTime implements sipsim.CallStore: calls that ended at or after since

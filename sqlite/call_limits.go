@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/sipsim/sipsim"
@@ -101,11 +100,7 @@ func rateError(err error, limit int, wait time.Duration, format string, args ...
 	if err != nil {
 		return err
 	}
-	e := sipsim.Errorf(sipsim.ERATELIMIT, format, args...)
-	secs := int(math.Ceil(wait.Seconds()))
-	e.Details = []string{fmt.Sprintf("Retry in %d s", secs)}
-	e.Limit, e.RetryAfter = limit, wait
-	return e
+	return sipsim.RateLimited(limit, wait, format, args...)
 }
 
 // TalkTime implements sipsim.CallStore: calls that ended at or after since
