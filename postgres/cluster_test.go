@@ -104,18 +104,7 @@ func TestNodesShareCallLimits(t *testing.T) {
 		c := initiating(fmt.Sprintf("call_limit_%02d", i), phones[i].ID)
 		return db.CreateCall(t.Context(), c, &sipsim.CallEvent{Type: sipsim.EventCallCreated}, limits)
 	})
-	created := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			created++
-		case sipsim.ErrorCode(err) != sipsim.ERATELIMIT:
-			t.Errorf("node %d: %v, want a rate limit", i, err)
-		}
-	}
-	if created != limit {
-		t.Fatalf("%d calls created, want %d", created, limit)
-	}
+	wantCreatedElseRateLimited(t, errs, limit)
 }
 
 // Writers on several nodes store events while a follower pages through
@@ -296,6 +285,13 @@ func TestNodesSharePerTokenRateLimit(t *testing.T) {
 		c.TokenID = 42
 		return db.CreateCall(t.Context(), c, &sipsim.CallEvent{Type: sipsim.EventCallCreated}, limits)
 	})
+	wantCreatedElseRateLimited(t, errs, limit)
+}
+
+// wantCreatedElseRateLimited fails t unless exactly want of the nodes'
+// creations succeeded and every other one was refused with a rate limit.
+func wantCreatedElseRateLimited(t *testing.T, errs []error, want int) {
+	t.Helper()
 	created := 0
 	for i, err := range errs {
 		switch {
@@ -305,7 +301,7 @@ func TestNodesSharePerTokenRateLimit(t *testing.T) {
 			t.Errorf("node %d: %v, want a rate limit", i, err)
 		}
 	}
-	if created != limit {
-		t.Fatalf("%d calls created, want %d", created, limit)
+	if created != want {
+		t.Fatalf("%d calls created, want %d", created, want)
 	}
 }
