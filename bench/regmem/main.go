@@ -89,12 +89,17 @@ func run(ctx context.Context, o options) error {
 	}
 	heapBefore, _, _ := lastLiveHeap(srv.LogPath)
 
+	conns, err := loopbackSockets(registerWorkers)
+	if err != nil {
+		return err
+	}
+	defer closeAll(conns)
 	start := time.Now()
-	if err := registerAll(ctx, fmt.Sprintf("127.0.0.1:%d", srv.SIPPort), logins, o.rate, 16); err != nil {
+	if err := rig.RegisterAll(ctx, fmt.Sprintf("127.0.0.1:%d", srv.SIPPort), logins, o.rate, conns); err != nil {
 		return err
 	}
 	took := time.Since(start)
-	if err := waitFor(ctx, 30*time.Second, func() (bool, error) {
+	if err := rig.WaitFor(ctx, 30*time.Second, func() (bool, error) {
 		n, err := registeredPhones(ctx, srv.URL(""), tenants)
 		return n == o.phones, err
 	}); err != nil {

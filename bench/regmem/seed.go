@@ -30,14 +30,14 @@ type tenant struct {
 // phones.read token per account, straight to the store before the server
 // starts (thousands of API calls would only slow the benchmark down). It
 // returns the tenants and the phones' credentials.
-func seed(ctx context.Context, cfg rig.ServerConfig, n int) ([]tenant, []phoneLogin, error) {
+func seed(ctx context.Context, cfg rig.ServerConfig, n int) ([]tenant, []rig.Login, error) {
 	db, err := rig.OpenStore(ctx, cfg, func() time.Time { return time.Now().UTC() })
 	if err != nil {
 		return nil, nil, err
 	}
 	defer db.Close()
 	var tenants []tenant
-	logins := make([]phoneLogin, 0, n)
+	logins := make([]rig.Login, 0, n)
 	for i := range n {
 		if i%phonesPerAccount == 0 {
 			t, err := seedTenant(ctx, db, len(tenants)+1)
@@ -55,7 +55,7 @@ func seed(ctx context.Context, cfg rig.ServerConfig, n int) ([]tenant, []phoneLo
 		if err := db.CreatePhone(ctx, p); err != nil {
 			return nil, nil, fmt.Errorf("seed phone %d: %w", i, err)
 		}
-		logins = append(logins, phoneLogin{Ext: ext, Domain: t.Domain, Password: password})
+		logins = append(logins, rig.Login{Ext: ext, Domain: t.Domain, Password: password})
 	}
 	return tenants, logins, nil
 }

@@ -1,4 +1,4 @@
-package main
+package rig
 
 import (
 	"context"
@@ -17,23 +17,27 @@ import (
 // 3.6.1 (Debian 12) does not substitute injection-file fields inside
 // [authentication username=[field0] ...], and without that every phone
 // would need the same user name, which the registrar (user = extension)
-// cannot have.
+// cannot have. The registrar sends a phone's calls to the address its
+// REGISTER came from, so a benchmark whose calls SIPp must answer
+// registers from a socket on SIPp's port, closes it, then starts SIPp
+// there.
 
-// phoneLogin is one phone's SIP credentials.
-type phoneLogin struct {
+// Login is one phone's SIP credentials.
+type Login struct {
 	Ext      int
 	Domain   string // the account's SIP domain, also the digest realm
 	Password string
 }
 
-// registerAll registers every phone once (Expires 3600) over UDP from
-// loopback, starting at most rate REGISTER transactions per second over
-// workers sockets, each socket one phone at a time. It fails on the first
-// phone that does not get its 200.
-func registerAll(ctx context.Context, server string, phones []phoneLogin, rate, workers int) error {
+// RegisterAll registers every phone once (Expires 3600) over UDP,
+// starting at most rate REGISTER transactions per second over the given
+// sockets, each socket one phone at a time. It fails on the first phone
+// that does not get its 200. The sockets stay open; the caller closes
+// them.
+func RegisterAll(ctx context.Context, server string, phones []Login, rate int, conns []net.PacketConn) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	next := make(chan phoneLogin)
+	next := make(chan Login)
 	go func() {
 		defer close(next)
 		tick := time.NewTicker(time.Second / time.Duration(rate))
@@ -52,14 +56,8 @@ func registerAll(ctx context.Context, server string, phones []phoneLogin, rate, 
 		}
 	}()
 	var wg sync.WaitGroup
-	for range workers {
+	for _, conn := range conns {
 		wg.Go(func() {
-			conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-			if err != nil {
-				cancel(err)
-				return
-			}
-			defer conn.Close()
 			dst, err := net.ResolveUDPAddr("udp4", server)
 			if err != nil {
 				cancel(err)
@@ -79,7 +77,7 @@ func registerAll(ctx context.Context, server string, phones []phoneLogin, rate, 
 
 // register is one REGISTER transaction pair: challenged with 401, then
 // answered with the digest, which must get 200.
-func register(conn net.PacketConn, dst net.Addr, p phoneLogin) error {
+func register(conn net.PacketConn, dst net.Addr, p Login) error {
 	callID, tag := token()+"@bench", token()
 	res, err := transact(conn, dst, registerRequest(conn, p, callID, tag, 1, ""))
 	if err != nil {
@@ -102,7 +100,7 @@ func register(conn net.PacketConn, dst net.Addr, p phoneLogin) error {
 	return nil
 }
 
-func registerRequest(conn net.PacketConn, p phoneLogin, callID, tag string, cseq int, auth string) string {
+func registerRequest(conn net.PacketConn, p Login, callID, tag string, cseq int, auth string) string {
 	local := conn.LocalAddr().String()
 	var b strings.Builder
 	fmt.Fprintf(&b, "REGISTER sip:%s SIP/2.0\r\n", p.Domain)
@@ -151,7 +149,7 @@ func transact(conn net.PacketConn, dst net.Addr, req string) (string, error) {
 
 // digestAnswer computes the Authorization value for a 401's MD5
 // challenge (RFC 2617 with qop=auth).
-func digestAnswer(res string, p phoneLogin) (string, error) {
+func digestAnswer(res string, p Login) (string, error) {
 	ch := header(res, "WWW-Authenticate")
 	realm, nonce := param(ch, "realm"), param(ch, "nonce")
 	if realm == "" || nonce == "" {
@@ -201,23 +199,4 @@ func param(challenge, name string) string {
 func firstLine(msg string) string {
 	l, _, _ := strings.Cut(msg, "\r\n")
 	return l
-}
-
-// waitFor polls cond every half second until it holds or limit passes.
-func waitFor(ctx context.Context, limit time.Duration, cond func() (bool, error)) error {
-	deadline := time.Now().Add(limit)
-	for {
-		ok, err := cond()
-		if err != nil || ok {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not done after %v", limit)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
 }
