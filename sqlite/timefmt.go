@@ -53,7 +53,7 @@ func (c timeCol) Scan(src any) error {
 	default:
 		return fmt.Errorf("time column: unexpected %T", src)
 	}
-	t, err := time.Parse(timeLayout, s)
+	t, err := parseStoredTime(s)
 	if err != nil {
 		return fmt.Errorf("time column: %w", err)
 	}
