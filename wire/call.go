@@ -72,10 +72,43 @@ type CallEvent struct {
 	At     string            `json:"at"`
 }
 
-// Time formats call timestamps in UTC with milliseconds: ring and
-// answer times a second apart would otherwise look equal.
+// timeLayout is how the API shows times: UTC with milliseconds, as ring
+// and answer times a second apart would otherwise look equal.
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+// Time formats a timestamp in timeLayout. A page of calls has about ten
+// per call, and time.Format, which interprets the layout on every call,
+// was 7% of the API's CPU listing calls: this writes the fixed positions
+// directly. Years outside 0-9999 go to time.Format.
 func Time(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.Format(timeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	var b [len(timeLayout)]byte
+	put := func(at, n, width int) {
+		for i := at + width - 1; i >= at; i-- {
+			b[i] = byte('0' + n%10)
+			n /= 10
+		}
+	}
+	put(0, year, 4)
+	b[4] = '-'
+	put(5, int(month), 2)
+	b[7] = '-'
+	put(8, day, 2)
+	b[10] = 'T'
+	put(11, hour, 2)
+	b[13] = ':'
+	put(14, minute, 2)
+	b[16] = ':'
+	put(17, sec, 2)
+	b[19] = '.'
+	put(20, t.Nanosecond()/1e6, 3)
+	b[23] = 'Z'
+	return string(b[:])
 }
 
 func optionalTime(t *time.Time) *string {
