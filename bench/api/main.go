@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,6 +32,7 @@ type options struct {
 	warmup      time.Duration
 	concurrency int
 	bin         string
+	serveFlags  string
 }
 
 func main() {
@@ -41,6 +43,7 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "unmeasured load before each target's measured time")
 	flag.IntVar(&o.concurrency, "concurrency", 32, "workers, each with its own keep-alive connection")
 	flag.StringVar(&o.bin, "sipsim", "", "the sipsim binary to measure (default: build ./cmd/sipsim)")
+	flag.StringVar(&o.serveFlags, "serve-flags", "", "extra `sipsim serve` flags, space-separated, e.g. \"--pprof-addr 127.0.0.1:6060\" to profile the server during the run")
 	flag.StringVar(&bareChild, "bare-child", "", "internal: run as the bare handler serving the bodies in this directory")
 	flag.Parse()
 	if bareChild != "" {
@@ -109,7 +112,8 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	srv, err := rig.StartServer(ctx, rig.ServerConfig{Bin: cfg.Bin, DataDir: cfg.DataDir, DBURL: cfg.DBURL})
+	srv, err := rig.StartServer(ctx, rig.ServerConfig{Bin: cfg.Bin, DataDir: cfg.DataDir, DBURL: cfg.DBURL,
+		Flags: strings.Fields(o.serveFlags)})
 	if err != nil {
 		return err
 	}
