@@ -207,10 +207,12 @@ type CallStore interface {
 	// The database enforces both in the insert's transaction, so they hold
 	// under concurrency and across nodes.
 	CreateCall(ctx context.Context, c *Call, ev *CallEvent, limits CallLimits) error
-	// TalkTime is the account's talk time since since: that of its calls
-	// that ended at or after since, whenever they were answered, plus that
-	// of its calls in progress so far (to the store's clock).
-	TalkTime(ctx context.Context, accountID int64, since time.Time) (time.Duration, error)
+	// TalkTime is the account's talk time of the UTC day of day: that of
+	// its calls that ended that day, whenever they were answered, plus
+	// that of its calls in progress so far (to the store's clock). Stores
+	// keep a running total per day, so the cost does not grow with the
+	// day's calls.
+	TalkTime(ctx context.Context, accountID int64, day time.Time) (time.Duration, error)
 	// Call returns one call of the account. ENOTFOUND.
 	Call(ctx context.Context, accountID int64, id string) (*Call, error)
 	// UpdateCall saves c and appends ev (if not nil) in one transaction,

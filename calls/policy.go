@@ -94,9 +94,7 @@ func checkForwarding(limits sipsim.AccountLimits, phone *sipsim.Phone, forwardTo
 // talkTimeLeft returns the talk time the account has left today (UTC), or
 // EFORBIDDEN when it has none.
 func (s *Service) talkTimeLeft(ctx context.Context, accountID int64, limits sipsim.AccountLimits, now time.Time) (time.Duration, error) {
-	y, m, d := now.UTC().Date()
-	midnight := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	used, err := s.cfg.Calls.TalkTime(ctx, accountID, midnight)
+	used, err := s.cfg.Calls.TalkTime(ctx, accountID, now)
 	if err != nil {
 		return 0, err
 	}

@@ -28,15 +28,14 @@ func windowQueries(who, nth string) (count, nthOldest string) {
 	return "SELECT count(*) " + cond, "SELECT created_at " + cond + " ORDER BY created_at LIMIT 1 OFFSET " + nth
 }
 
-// talkTimeQuery sums, in microseconds, the talk of an account's calls
-// ended since a time, then of its calls in progress until now. Each part
-// reads one index: calls_account_ended, calls_account_status_created.
-const talkTimeQuery = `SELECT (EXTRACT(EPOCH FROM
-	COALESCE((SELECT sum(ended_at - answered_at) FROM calls
-		WHERE account_id = $1 AND ended_at >= $2 AND answered_at IS NOT NULL), interval '0')
-	+ COALESCE((SELECT sum($3::timestamptz - answered_at) FROM calls
-		WHERE account_id = $1 AND status = $4 AND answered_at IS NOT NULL), interval '0')
-	) * 1000000)::bigint`
+// talkTimeQuery is, for an account, the microseconds of talk of its
+// calls that ended on a UTC day (account_daily_talk, kept by a trigger:
+// 004) plus the talk so far of its calls in progress (as many rows as
+// calls at once).
+const talkTimeQuery = `SELECT
+	COALESCE((SELECT talk_us FROM account_daily_talk WHERE account_id = $1 AND day = $2::date), 0)
+	+ (EXTRACT(EPOCH FROM COALESCE((SELECT sum($3::timestamptz - answered_at) FROM calls
+		WHERE account_id = $1 AND status = $4 AND answered_at IS NOT NULL), interval '0')) * 1000000)::bigint`
 
 // checkCallLimits counts, inside CreateCall's transaction and after the
 // insert of c, what limits cap, and returns ERATELIMIT for the first one
@@ -104,14 +103,14 @@ func rateError(err error, limit int, wait time.Duration, format string, args ...
 	return sipsim.RateLimited(limit, wait, format, args...)
 }
 
-// TalkTime implements sipsim.CallStore: calls that ended at or after since
-// count whole (a call across midnight counts on the day it ends), calls in
+// TalkTime implements sipsim.CallStore: calls that ended on the UTC day
+// of day count whole (a call across midnight counts on the day it ends), calls in
 // progress count up to the store's clock. The sum is exact to the
 // microsecond; it is rounded to the millisecond, as the SQLite store's is.
-func (db *DB) TalkTime(ctx context.Context, accountID int64, since time.Time) (time.Duration, error) {
+func (db *DB) TalkTime(ctx context.Context, accountID int64, day time.Time) (time.Duration, error) {
 	var micros int64
 	err := db.pool.QueryRow(ctx, talkTimeQuery,
-		accountID, storedTime(since), db.stamp(), string(sipsim.CallInProgress)).Scan(&micros)
+		accountID, day.UTC().Format(time.DateOnly), db.stamp(), string(sipsim.CallInProgress)).Scan(&micros)
 	if err != nil {
 		return 0, wrap("talk time", err)
 	}

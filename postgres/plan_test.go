@@ -110,8 +110,8 @@ func TestQueryPlans(t *testing.T) {
 		{"oldest call of a token", []string{"calls_token_created"}, query(tokenNth, 7, at, 2)},
 		{"calls of a phone in the window", []string{"calls_account_phone_created|calls_account_phone_target_created"}, query(phoneCount, acct, 3, at)},
 		{"oldest call of a phone", []string{"calls_account_phone_created"}, query(phoneNth, acct, 3, at, 2)},
-		{"talk time", []string{"calls_account_ended", "calls_account_status_created"},
-			query(talkTimeQuery, acct, at, at, string(sipsim.CallInProgress))},
+		{"talk time", []string{"account_daily_talk_pkey", "calls_account_status_created"},
+			query(talkTimeQuery, acct, "2024-01-15", at, string(sipsim.CallInProgress))},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			plan := queryPlan(t, db, tt.q.text, tt.q.args...)

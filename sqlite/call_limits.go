@@ -27,13 +27,13 @@ func windowQueries(who string) (count, nth string) {
 	return "SELECT COUNT(*) " + cond, "SELECT created_at " + cond + " ORDER BY created_at LIMIT 1 OFFSET ?"
 }
 
-// talkTimeQuery sums, in days, the talk of an account's calls ended since
-// a time, then of its calls in progress until now. Each part reads one
-// index: calls_account_ended (007), calls_account_status_created (002).
+// talkTimeQuery is, for an account, the milliseconds of talk of its calls
+// that ended on a UTC day (account_daily_talk, kept by triggers: 010),
+// and, in days, the talk so far of its calls in progress (index
+// calls_account_status_created, 002; as many rows as calls at once).
 const talkTimeQuery = `SELECT
-	COALESCE((SELECT SUM(julianday(ended_at) - julianday(answered_at)) FROM calls
-		WHERE account_id = ? AND ended_at >= ? AND answered_at IS NOT NULL), 0)
-	+ COALESCE((SELECT SUM(julianday(?) - julianday(answered_at)) FROM calls
+	COALESCE((SELECT talk_ms FROM account_daily_talk WHERE account_id = ? AND day = ?), 0),
+	COALESCE((SELECT SUM(julianday(?) - julianday(answered_at)) FROM calls
 		WHERE account_id = ? AND status = ? AND answered_at IS NOT NULL), 0)`
 
 // checkCallLimits counts, inside CreateCall's transaction and after the
@@ -103,16 +103,21 @@ func rateError(err error, limit int, wait time.Duration, format string, args ...
 	return sipsim.RateLimited(limit, wait, format, args...)
 }
 
-// TalkTime implements sipsim.CallStore: calls that ended at or after since
-// count whole (a call across midnight counts on the day it ends), calls in
-// progress count up to the store's clock. SQLite's julianday keeps
+// TalkTime implements sipsim.CallStore: calls that ended on the UTC day
+// of day count whole (a call across midnight counts on the day it ends),
+// calls in progress count up to the store's clock. julianday keeps
 // milliseconds, so the sum is exact to the millisecond.
-func (db *DB) TalkTime(ctx context.Context, accountID int64, since time.Time) (time.Duration, error) {
-	var days float64
+func (db *DB) TalkTime(ctx context.Context, accountID int64, day time.Time) (time.Duration, error) {
+	var (
+		endedMS  int64
+		openDays float64
+	)
 	err := db.reader.QueryRowContext(ctx, talkTimeQuery,
-		accountID, encodeTime(since), encodeTime(db.stamp()), accountID, string(sipsim.CallInProgress)).Scan(&days)
+		accountID, day.UTC().Format(time.DateOnly),
+		encodeTime(db.stamp()), accountID, string(sipsim.CallInProgress)).Scan(&endedMS, &openDays)
 	if err != nil {
 		return 0, unreadable(fmt.Errorf("talk time: %w", err))
 	}
-	return time.Duration(days * float64(24*time.Hour)).Round(time.Millisecond), nil
+	open := time.Duration(openDays * float64(24*time.Hour)).Round(time.Millisecond)
+	return time.Duration(endedMS)*time.Millisecond + open, nil
 }

@@ -265,11 +265,32 @@ func testTalkTime(t *testing.T, open OpenFunc) {
 	unanswered.Status = sipsim.CallRingingAgent
 	must(t, e.s.UpdateCall(e.ctx, unanswered, nil))
 
+	// A call stored already ended (an import) counts too.
+	imported := newCall("call_imported", phoneOnEnv(t, e, 7).ID)
+	finish(imported, sipsim.CallCompleted, sipsim.ReasonAgentHangup, midnight.Add(8*time.Hour+2*time.Minute))
+	imported.AnsweredAt = ptr(midnight.Add(8 * time.Hour))
+	must(t, e.create(imported, sipsim.CallLimits{}))
+	// Saving an ended call again (a recording attached later) does not
+	// count its talk twice.
+	morning, err := e.s.Call(e.ctx, sipsim.DefaultAccountID, "call_morning")
+	must(t, err)
+	must(t, e.s.UpdateCall(e.ctx, morning, nil))
+
 	got, err := e.s.TalkTime(e.ctx, sipsim.DefaultAccountID, midnight)
 	must(t, err)
-	want := 15*time.Minute + 90*time.Second + 5*time.Minute + 123*time.Millisecond
+	want := 15*time.Minute + 90*time.Second + 2*time.Minute + 5*time.Minute + 123*time.Millisecond
 	if d := got - want; d < -time.Millisecond || d > time.Millisecond {
 		t.Errorf("TalkTime = %s, want %s (to the millisecond)", got, want)
+	}
+	// Any time of the day names the day.
+	if later, err := e.s.TalkTime(e.ctx, sipsim.DefaultAccountID, midnight.Add(10*time.Hour)); err != nil || later != got {
+		t.Errorf("TalkTime at 10:00 = %s, %v; at midnight %s", later, err, got)
+	}
+	// Yesterday: the call that ended then, and the one in progress.
+	yesterday, err := e.s.TalkTime(e.ctx, sipsim.DefaultAccountID, midnight.Add(-time.Hour))
+	must(t, err)
+	if want := time.Hour + 5*time.Minute + 123*time.Millisecond; yesterday-want < -time.Millisecond || yesterday-want > time.Millisecond {
+		t.Errorf("TalkTime of the day before = %s, want %s", yesterday, want)
 	}
 	other, err := e.s.TalkTime(e.ctx, OtherAccountID, midnight)
 	must(t, err)
