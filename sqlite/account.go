@@ -40,7 +40,7 @@ func errAccountNotFound() error { return sipsim.Errorf(sipsim.ENOTFOUND, "Accoun
 // CreateAccount implements sipsim.AccountStore.
 func (db *DB) CreateAccount(ctx context.Context, a *sipsim.Account) error {
 	now := db.stamp()
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		return tx.QueryRowContext(ctx, `
 			INSERT INTO accounts (name, country, allowed_countries, max_concurrent_calls, daily_minutes,
 				calls_per_minute_per_token, calls_per_minute_per_phone, sip_realm, created_at)
@@ -85,7 +85,7 @@ func (db *DB) Accounts(ctx context.Context) ([]*sipsim.Account, error) {
 
 // UpdateAccount implements sipsim.AccountStore.
 func (db *DB) UpdateAccount(ctx context.Context, a *sipsim.Account) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx writeTx) error {
 		return execOne(ctx, tx, "update account", errAccountNotFound, `
 			UPDATE accounts SET name = ?, country = ?, allowed_countries = ?, max_concurrent_calls = ?,
 				daily_minutes = ?, calls_per_minute_per_token = ?, calls_per_minute_per_phone = ?

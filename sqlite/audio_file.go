@@ -26,7 +26,7 @@ func errAudioFileNotFound() error { return sipsim.Errorf(sipsim.ENOTFOUND, "Audi
 func (db *DB) CreateAudioFile(ctx context.Context, f *sipsim.AudioFile, data []byte) error {
 	now := db.stamp()
 	size := int64(len(data))
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		return tx.QueryRowContext(ctx, `
 			INSERT INTO audio_files (account_id, name, content_type, size_bytes, duration_seconds, created_at, data)
 			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -93,7 +93,7 @@ const audioFileUse = `
 // delete share one write transaction, so no phone can take the file in
 // between through this store.
 func (db *DB) DeleteAudioFile(ctx context.Context, accountID, id int64) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		var found bool
 		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM audio_files WHERE account_id = ? AND id = ?)`,
 			accountID, id).Scan(&found)

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -130,7 +129,7 @@ func (db *DB) CreateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 	query := "INSERT INTO calls (id, account_id, " + strings.Join(callColumns, ", ") +
 		") VALUES (?, ?" + strings.Repeat(", ?", len(callColumns)) + ")"
 	args := append([]any{c.ID, c.AccountID}, callArgs(c)...)
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}

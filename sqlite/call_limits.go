@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -40,7 +39,7 @@ const talkTimeQuery = `SELECT
 // insert of c, what limits cap, and returns ERATELIMIT for the first one
 // c breaks: calls at once, then calls per minute per token, then per
 // phone. Each count is served by an index (see 001, 002 and 007).
-func checkCallLimits(ctx context.Context, tx *sql.Tx, c *sipsim.Call, limits sipsim.CallLimits, now time.Time) error {
+func checkCallLimits(ctx context.Context, tx writeTx, c *sipsim.Call, limits sipsim.CallLimits, now time.Time) error {
 	if limit := limits.MaxConcurrentCalls; limit > 0 {
 		var active int
 		err := tx.QueryRowContext(ctx, activeCountQuery, c.AccountID).Scan(&active)
@@ -74,7 +73,7 @@ func checkCallLimits(ctx context.Context, tx *sql.Tx, c *sipsim.Call, limits sip
 // start, last) created within the window, the new call included. Over
 // limit, it returns how long until enough of them leave the window for one
 // more call; else 0.
-func rateWait(ctx context.Context, tx *sql.Tx, limit int, now time.Time, who string, args ...any) (time.Duration, error) {
+func rateWait(ctx context.Context, tx writeTx, limit int, now time.Time, who string, args ...any) (time.Duration, error) {
 	countQuery, nthQuery := windowQueries(who)
 	var n int
 	if err := tx.QueryRowContext(ctx, countQuery, args...).Scan(&n); err != nil {

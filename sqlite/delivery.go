@@ -38,7 +38,7 @@ func errDeliveryNotFound() error { return sipsim.Errorf(sipsim.ENOTFOUND, "Deliv
 // pending delivery per webhook of ev's account that wants ev's type: the
 // transactional outbox. A crash loses both the event and its deliveries or
 // neither. The delivery is due at the event's time.
-func enqueueDeliveries(ctx context.Context, tx *sql.Tx, ev *sipsim.CallEvent) error {
+func enqueueDeliveries(ctx context.Context, tx writeTx, ev *sipsim.CallEvent) error {
 	at := encodeTime(ev.At)
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO webhook_deliveries (account_id, webhook_id, event_id, event_type, status, attempts,
@@ -87,7 +87,7 @@ func (db *DB) ClaimDueDeliveries(ctx context.Context, now time.Time, lease time.
 	}
 	until := storedTime(now.Add(lease))
 	var claimed []*sipsim.Delivery
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		var err error
 		claimed, err = queryAll(ctx, tx, scanDelivery, query, args...)
 		if err != nil || len(claimed) == 0 {
@@ -142,7 +142,7 @@ func (db *DB) ClaimDueDeliveries(ctx context.Context, now time.Time, lease time.
 func (db *DB) RecordAttempt(ctx context.Context, a *sipsim.DeliveryAttempt, status sipsim.DeliveryStatus, next time.Time) error {
 	now := db.stamp()
 	a.At = storedTime(a.At)
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		var accountID int64
 		err := tx.QueryRowContext(ctx, `SELECT account_id FROM webhook_deliveries WHERE id = ?`, a.DeliveryID).Scan(&accountID)
 		if errors.Is(err, sql.ErrNoRows) {

@@ -41,7 +41,7 @@ func scanEvent(row scanner) (*sipsim.CallEvent, error) {
 // now), so that the snapshot agrees with the call row and ev.Call equals
 // what a read returns. A snapshot built by the caller before the save would
 // miss the store's timestamps.
-func insertEvent(ctx context.Context, tx *sql.Tx, c *sipsim.Call, ev *sipsim.CallEvent, now time.Time) error {
+func insertEvent(ctx context.Context, tx writeTx, c *sipsim.Call, ev *sipsim.CallEvent, now time.Time) error {
 	if ev == nil {
 		return nil
 	}

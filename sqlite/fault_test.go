@@ -137,7 +137,7 @@ func TestOnlyDatabaseFaultsAreUnavailable(t *testing.T) {
 	if code := sipsim.ErrorCode(db.CreateTag(ctx, dup)); code != sipsim.ECONFLICT {
 		t.Errorf("duplicate tag name: code %q, want conflict", code)
 	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		_, err := tx.ExecContext(context.Background(), "INSERT INTO no_such_table VALUES (1)")
 		return err
 	})

@@ -27,7 +27,7 @@ func (db *DB) BeginIdempotent(ctx context.Context, rec *sipsim.IdempotencyRecord
 		return nil, fmt.Errorf("begin idempotent %q: ExpiresAt %s is not after now %s", rec.Key, rec.ExpiresAt, now)
 	}
 	var existing *sipsim.IdempotencyRecord
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		if _, err := tx.ExecContext(ctx, `
 			DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND expires_at <= ?`,
 			rec.AccountID, rec.Key, encodeTime(now)); err != nil {
@@ -74,7 +74,7 @@ func (db *DB) FinishIdempotent(ctx context.Context, accountID int64, key string,
 	if body == nil {
 		body = []byte{} // NULL is reserved for "no response yet"
 	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		res, err := tx.ExecContext(ctx, `
 			UPDATE idempotency_keys SET status = ?, body = ?
 			WHERE account_id = ? AND key = ? AND status = 0`, status, body, accountID, key)
@@ -94,7 +94,7 @@ func (db *DB) FinishIdempotent(ctx context.Context, accountID int64, key string,
 // ReleaseIdempotent forgets a key that is still in flight; a finished key
 // (or an unknown one) is left as it is.
 func (db *DB) ReleaseIdempotent(ctx context.Context, accountID int64, key string) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND status = 0`,
 			accountID, key)
 		return err

@@ -22,11 +22,14 @@ import (
 // errClosed is what a read gets once Close has begun.
 var errClosed = errors.New("sqlite: the store is closed")
 
-// keptStatements are the reader pool's kept statements by query text.
+// keptStatements are a pool's kept statements by query text.
 type keptStatements struct {
 	byText sync.Map // query text → *sql.Stmt
 	mu     sync.Mutex
 	closed bool // under mu: no statement is added any more
+	// limit, if not 0, is how many texts may be kept; get returns a nil
+	// statement for others. count, under mu, is how many are.
+	limit, count int
 }
 
 // get returns the statement kept for query, preparing it on pool the first
@@ -36,6 +39,9 @@ type keptStatements struct {
 func (k *keptStatements) get(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
 	if s, ok := k.byText.Load(query); ok {
 		return s.(*sql.Stmt), nil
+	}
+	if k.full() {
+		return nil, nil
 	}
 	s, err := pool.PrepareContext(ctx, query)
 	if err != nil {
@@ -51,7 +57,15 @@ func (k *keptStatements) get(ctx context.Context, pool *sql.DB, query string) (*
 		s.Close() // another read prepared it first
 		return kept.(*sql.Stmt), nil
 	}
+	k.count++
 	return s, nil
+}
+
+// full reports whether no more texts may be kept.
+func (k *keptStatements) full() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.limit > 0 && k.count >= k.limit
 }
 
 // close closes every kept statement (on every connection it was prepared

@@ -25,7 +25,7 @@ var _ sipsim.NodeStore = (*DB)(nil)
 func (db *DB) Heartbeat(ctx context.Context, n *sipsim.Node) error {
 	now := db.stamp()
 	var started time.Time
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		return tx.QueryRowContext(ctx, `
 			INSERT INTO nodes (id, name, sip_addr, started_at, heartbeat_at, draining)
 			VALUES (?, ?, ?, ?, ?, ?)
@@ -44,7 +44,7 @@ func (db *DB) Heartbeat(ctx context.Context, n *sipsim.Node) error {
 
 // RemoveNode deletes a node; no error if it is absent.
 func (db *DB) RemoveNode(ctx context.Context, id string) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM nodes WHERE id = ?`, id)
 		return err
 	})
@@ -123,7 +123,7 @@ func (db *DB) EndUnclaimedCall(ctx context.Context, c *sipsim.Call, ev *sipsim.C
 // the write's conditions, returning created_at, and stores ev with it; or
 // tells why nothing matched: ENOTFOUND, or ECONFLICT with why.
 func (db *DB) conditionalWrite(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent, now time.Time, query string, args []any, why string) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx writeTx) error {
 		err := tx.QueryRowContext(ctx, query, args...).Scan(timeCol{&c.CreatedAt})
 		if errors.Is(err, sql.ErrNoRows) {
 			return callMissingOrTaken(ctx, tx, c, why)
@@ -141,7 +141,7 @@ func (db *DB) conditionalWrite(ctx context.Context, c *sipsim.Call, ev *sipsim.C
 
 // callMissingOrTaken tells why a conditional write of c changed nothing:
 // ENOTFOUND if the call does not exist, else ECONFLICT with why.
-func callMissingOrTaken(ctx context.Context, tx *sql.Tx, c *sipsim.Call, why string) error {
+func callMissingOrTaken(ctx context.Context, tx writeTx, c *sipsim.Call, why string) error {
 	var exists bool
 	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM calls WHERE account_id = ? AND id = ?)`,
 		c.AccountID, c.ID).Scan(&exists)
@@ -158,7 +158,7 @@ func callMissingOrTaken(ctx context.Context, tx *sql.Tx, c *sipsim.Call, why str
 // and returns them with their tags, oldest first.
 func (db *DB) ClaimDispatchedCalls(ctx context.Context, nodeID string) ([]*sipsim.Call, error) {
 	var calls []*sipsim.Call
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		var err error
 		calls, err = queryAll(ctx, tx, scanCall, `
 			UPDATE calls SET dispatch = 'claimed'

@@ -107,7 +107,7 @@ func (db *DB) CreatePhone(ctx context.Context, p *sipsim.Phone) error {
 		") VALUES (?, ?, ?" + strings.Repeat(", ?", len(phoneColumns)) + ") RETURNING id"
 	args := append([]any{p.AccountID, encodeTime(now), encodeTime(now)}, phoneArgs(p)...)
 	var id int64
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		return tx.QueryRowContext(ctx, query, args...).Scan(&id)
 	})
 	if err != nil {
@@ -179,7 +179,7 @@ func (db *DB) UpdatePhone(ctx context.Context, p *sipsim.Phone) error {
 	args := append([]any{encodeTime(now)}, phoneArgs(p)...)
 	args = append(args, p.AccountID, p.ID)
 	var created string
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		return tx.QueryRowContext(ctx, query, args...).Scan(&created)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -200,7 +200,7 @@ func (db *DB) UpdatePhone(ctx context.Context, p *sipsim.Phone) error {
 // writes through the same single connection, so no call can start in
 // between.
 func (db *DB) DeletePhone(ctx context.Context, accountID, id int64) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx writeTx) error {
 		var active bool
 		err := tx.QueryRowContext(ctx, `
 			SELECT EXISTS (SELECT 1 FROM calls WHERE account_id = ? AND phone_id = ? AND `+activeCondition+`)`,

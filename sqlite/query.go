@@ -63,7 +63,7 @@ func inList[T any](values []T) (string, []any) {
 
 // execOne runs a statement that must change one row: notFound's error when
 // it changed none.
-func execOne(ctx context.Context, tx *sql.Tx, op string, notFound func() error, query string, args ...any) error {
+func execOne(ctx context.Context, tx writeTx, op string, notFound func() error, query string, args ...any) error {
 	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 func (db *DB) SaveRegistration(ctx context.Context, r *sipsim.Registration) error {
 	now := db.stamp()
 	r.ExpiresAt = storedTime(r.ExpiresAt)
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO registrations (account_id, phone_id, contact, received, transport,
 				user_agent, call_id, cseq, expires_at, updated_at, node_id)
@@ -41,7 +40,7 @@ func (db *DB) SaveRegistration(ctx context.Context, r *sipsim.Registration) erro
 
 // DeleteRegistration removes one binding; no error if it is absent.
 func (db *DB) DeleteRegistration(ctx context.Context, phoneID int64, contact string) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		_, err := tx.ExecContext(ctx,
 			`DELETE FROM registrations WHERE phone_id = ? AND contact = ?`, phoneID, contact)
 		return err
@@ -54,7 +53,7 @@ func (db *DB) DeleteRegistration(ctx context.Context, phoneID int64, contact str
 
 // DeleteRegistrations removes every binding of a phone.
 func (db *DB) DeleteRegistrations(ctx context.Context, phoneID int64) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM registrations WHERE phone_id = ?`, phoneID)
 		return err
 	})

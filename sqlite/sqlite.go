@@ -39,9 +39,11 @@ type DB struct {
 	// reader is a pool of read-only connections. In WAL mode a reader sees
 	// the last committed state and never waits for the writer.
 	reader *sql.DB
-	// kept are the reader pool's statements kept prepared (kept.go).
-	kept keptStatements
-	now  func() time.Time
+	// kept are the reader pool's statements kept prepared (kept.go),
+	// keptWrites the writer's (kept_writes.go).
+	kept       keptStatements
+	keptWrites keptStatements
+	now        func() time.Time
 }
 
 var (
@@ -76,7 +78,7 @@ func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
 
-	db := &DB{writer: writer, now: now}
+	db := &DB{writer: writer, now: now, keptWrites: keptStatements{limit: maxKeptWrites}}
 	if err := writer.PingContext(ctx); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -133,7 +135,7 @@ func dsn(path string, writer bool) string {
 // Close closes the kept statements, then every connection. The last one to
 // close checkpoints the WAL into the main file.
 func (db *DB) Close() error {
-	errs := []error{db.kept.close()}
+	errs := []error{db.kept.close(), db.keptWrites.close()}
 	if db.reader != nil {
 		errs = append(errs, db.reader.Close())
 	}
@@ -149,7 +151,7 @@ func (db *DB) stamp() time.Time {
 // seed makes sure the default account exists. It runs on every Open (not in
 // a migration) so that its created_at comes from the injected clock.
 func (db *DB) seed(ctx context.Context) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx writeTx) error {
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO accounts (id, name, sip_realm, country, created_at)
 			VALUES (?, 'default', 'sipsim', 'FR', ?)
@@ -165,17 +167,22 @@ func (db *DB) seed(ctx context.Context) error {
 // write runs fn in a write transaction (BEGIN IMMEDIATE on the single
 // writer connection) and commits it if fn returns nil. A disk full or a
 // database locked by another process is EUNAVAILABLE (see unavailable).
-func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return unavailable(db.writeTx(ctx, fn))
+func (db *DB) write(ctx context.Context, fn func(tx writeTx) error) error {
+	var missed []string
+	err := db.writeTx(ctx, &missed, fn)
+	if len(missed) > 0 {
+		db.keepWrites(ctx, missed)
+	}
+	return unavailable(err)
 }
 
-func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *DB) writeTx(ctx context.Context, missed *[]string, fn func(tx writeTx) error) error {
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback() // a no-op once committed
-	if err := fn(tx); err != nil {
+	if err := fn(writeTx{Tx: tx, kept: &db.keptWrites, missed: missed}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

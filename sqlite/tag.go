@@ -32,7 +32,7 @@ func tagError(op string, t *sipsim.Tag, err error) error {
 // account, compared exactly (case matters).
 func (db *DB) CreateTag(ctx context.Context, t *sipsim.Tag) error {
 	now := db.stamp()
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		return tx.QueryRowContext(ctx, `
 			INSERT INTO tags (account_id, name, color, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`,
@@ -69,7 +69,7 @@ func (db *DB) Tags(ctx context.Context, accountID int64) ([]*sipsim.Tag, error) 
 // t.CreatedAt to the stored creation time, which it keeps.
 func (db *DB) UpdateTag(ctx context.Context, t *sipsim.Tag) error {
 	now := db.stamp()
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		return tx.QueryRowContext(ctx, `
 			UPDATE tags SET name = ?, color = ?, updated_at = ?
 			WHERE account_id = ? AND id = ? RETURNING created_at`,
@@ -86,7 +86,7 @@ func (db *DB) UpdateTag(ctx context.Context, t *sipsim.Tag) error {
 
 // DeleteTag removes a tag and takes it off every call that carries it.
 func (db *DB) DeleteTag(ctx context.Context, accountID, id int64) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		if err := tagExists(ctx, tx, accountID, id); err != nil {
 			return err
 		}
@@ -101,7 +101,7 @@ func (db *DB) DeleteTag(ctx context.Context, accountID, id int64) error {
 
 // TagCall puts a tag on a call; doing it twice changes nothing.
 func (db *DB) TagCall(ctx context.Context, accountID int64, callID string, tagID int64) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		if err := callAndTagExist(ctx, tx, accountID, callID, tagID); err != nil {
 			return err
 		}
@@ -116,7 +116,7 @@ func (db *DB) TagCall(ctx context.Context, accountID int64, callID string, tagID
 
 // UntagCall takes a tag off a call; no error if it was not on it.
 func (db *DB) UntagCall(ctx context.Context, accountID int64, callID string, tagID int64) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		if err := callAndTagExist(ctx, tx, accountID, callID, tagID); err != nil {
 			return err
 		}

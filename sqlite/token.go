@@ -37,7 +37,7 @@ func decodeScopes(s string) []sipsim.Scope {
 // that client's expired ones.
 func (db *DB) CreateToken(ctx context.Context, t *sipsim.Token) error {
 	now := db.stamp()
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		if t.ClientID != "" {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE client_id = ? AND expires_at <= ?`,
 				t.ClientID, encodeTime(now)); err != nil {
@@ -82,7 +82,7 @@ func (db *DB) TokenByHash(ctx context.Context, hash string) (*sipsim.Token, erro
 
 // RevokeToken deletes a token of the account.
 func (db *DB) RevokeToken(ctx context.Context, accountID, id int64) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx writeTx) error {
 		return execOne(ctx, tx, "revoke token", errTokenNotFound, `DELETE FROM tokens WHERE account_id = ? AND id = ?`, accountID, id)
 	})
 }
@@ -92,7 +92,7 @@ func errClientNotFound() error { return sipsim.Errorf(sipsim.ENOTFOUND, "OAuth c
 // CreateClient stores an OAuth client.
 func (db *DB) CreateClient(ctx context.Context, c *sipsim.OAuthClient) error {
 	now := db.stamp()
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		return tx.QueryRowContext(ctx, `
 			INSERT INTO oauth_clients (account_id, name, client_id, secret_hash, scopes, created_at)
 			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -128,7 +128,7 @@ func (db *DB) ClientByClientID(ctx context.Context, clientID string) (*sipsim.OA
 // RevokeClient deletes a client and the access tokens issued to it, in one
 // transaction: none of them works once it returns.
 func (db *DB) RevokeClient(ctx context.Context, clientID string) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx writeTx) error {
 		if err := execOne(ctx, tx, "revoke client", errClientNotFound, `DELETE FROM oauth_clients WHERE client_id = ?`, clientID); err != nil {
 			return err
 		}

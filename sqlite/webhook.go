@@ -21,7 +21,7 @@ func (db *DB) CreateWebhook(ctx context.Context, w *sipsim.Webhook) error {
 	if len(types) == 0 {
 		types = []string{allEventTypes}
 	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		err := tx.QueryRowContext(ctx, `
 			INSERT INTO webhooks (account_id, url, secret, description, created_at)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`,
@@ -78,7 +78,7 @@ func (db *DB) Webhooks(ctx context.Context, accountID int64) ([]*sipsim.Webhook,
 // DeleteWebhook removes a webhook with its deliveries and their attempts.
 // Events stay: they belong to the calls.
 func (db *DB) DeleteWebhook(ctx context.Context, accountID, id int64) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx writeTx) error {
 		var found bool
 		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE account_id = ? AND id = ?)`,
 			accountID, id).Scan(&found)
