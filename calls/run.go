@@ -134,7 +134,18 @@ func (s *Service) record(c *sipsim.Call, st step) bool {
 	switch {
 	case err != nil && s.clustered():
 		s.keepUnrecorded(c, ev)
-	case err == nil && c.HasRecording:
+	case err != nil:
+		if err = s.storeEndAgain(c, ev); err != nil {
+			s.log.Error("the end of this call could not be stored; the next start closes it", "call_id", c.ID, "err", err)
+		} else if ev != nil {
+			s.publish(ev)
+		}
+		if err == nil && c.HasRecording {
+			again, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			s.recordingReady(again, c, now)
+		}
+	case c.HasRecording:
 		s.recordingReady(ctx, c, now)
 	}
 	attrs := []any{"call_id", c.ID, "phone_id", c.PhoneID, "status", c.Status, "reason", c.EndedReason,
