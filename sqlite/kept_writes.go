@@ -16,7 +16,11 @@ import (
 const maxKeptWrites = 128
 
 // writeTx is a write transaction that runs kept statements where it can.
-// It has *sql.Tx's methods; these three are its own.
+// It has *sql.Tx's methods; these three are its own. They run without the
+// caller's cancellation: the transaction holds other callers' writes too
+// (write_batch.go), and SQLite rolls all of it back when a statement is
+// interrupted. A caller that gives up before its write starts never has
+// it run; once started, a write is short.
 type writeTx struct {
 	*sql.Tx
 	kept   *keptStatements
@@ -33,6 +37,7 @@ func (t writeTx) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (t writeTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = context.WithoutCancel(ctx)
 	if s := t.stmt(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
@@ -40,6 +45,7 @@ func (t writeTx) ExecContext(ctx context.Context, query string, args ...any) (sq
 }
 
 func (t writeTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
 	if s := t.stmt(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
@@ -47,6 +53,7 @@ func (t writeTx) QueryContext(ctx context.Context, query string, args ...any) (*
 }
 
 func (t writeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
 	if s := t.stmt(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}

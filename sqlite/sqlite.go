@@ -43,7 +43,10 @@ type DB struct {
 	// keptWrites the writer's (kept_writes.go).
 	kept       keptStatements
 	keptWrites keptStatements
-	now        func() time.Time
+	// writes is the queue of the goroutine that owns writer
+	// (write_batch.go).
+	writes *writeQueue
+	now    func() time.Time
 }
 
 var (
@@ -78,7 +81,7 @@ func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
 
-	db := &DB{writer: writer, now: now, keptWrites: keptStatements{limit: maxKeptWrites}}
+	db := &DB{writer: writer, now: now, keptWrites: keptStatements{limit: maxKeptWrites}, writes: newWriteQueue()}
 	if err := writer.PingContext(ctx); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -87,15 +90,17 @@ func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	db.writes.stopped.Add(1)
+	go db.runWriter()
 	if err := db.seed(ctx); err != nil {
-		writer.Close()
+		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 
 	// Readers are opened only now: the file exists and is in WAL mode.
 	reader, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
-		writer.Close()
+		db.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
@@ -132,9 +137,11 @@ func dsn(path string, writer bool) string {
 	return path + "?" + q.Encode()
 }
 
-// Close closes the kept statements, then every connection. The last one to
+// Close stops the writer goroutine (writes still waiting get errClosed),
+// closes the kept statements, then every connection. The last one to
 // close checkpoints the WAL into the main file.
 func (db *DB) Close() error {
+	db.stopWriter()
 	errs := []error{db.kept.close(), db.keptWrites.close()}
 	if db.reader != nil {
 		errs = append(errs, db.reader.Close())
@@ -162,31 +169,4 @@ func (db *DB) seed(ctx context.Context) error {
 		}
 		return nil
 	})
-}
-
-// write runs fn in a write transaction (BEGIN IMMEDIATE on the single
-// writer connection) and commits it if fn returns nil. A disk full or a
-// database locked by another process is EUNAVAILABLE (see unavailable).
-func (db *DB) write(ctx context.Context, fn func(tx writeTx) error) error {
-	var missed []string
-	err := db.writeTx(ctx, &missed, fn)
-	if len(missed) > 0 {
-		db.keepWrites(ctx, missed)
-	}
-	return unavailable(err)
-}
-
-func (db *DB) writeTx(ctx context.Context, missed *[]string, fn func(tx writeTx) error) error {
-	tx, err := db.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback() // a no-op once committed
-	if err := fn(writeTx{Tx: tx, kept: &db.keptWrites, missed: missed}); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
 }
