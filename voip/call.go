@@ -173,9 +173,13 @@ func (c *callRun) talk(ctx context.Context, agent, target party) sipsim.CallOutc
 	out := sipsim.CallOutcome{Status: sipsim.CallCompleted, AgentLeg: sipsim.LegCompleted, TargetLeg: sipsim.LegCompleted, AgentCode: 200, TargetCode: 200}
 	maxDur := time.NewTimer(c.plan.MaxDuration)
 	defer maxDur.Stop()
-	check := time.NewTicker(time.Second)
-	defer check.Stop()
+	// The media check wakes when the quieter side's silence would reach
+	// the timeout, not on a fixed tick: once per timeout per call while
+	// audio flows, rather than once a second (with 2,000 calls, 2,000
+	// wake-ups a second were 5% of the relay's CPU; bench/media).
 	bridged := c.e.now()
+	check := time.NewTimer(c.e.cfg.MediaTimeout)
+	defer check.Stop()
 	for {
 		select {
 		case <-agent.done():
@@ -197,21 +201,34 @@ func (c *callRun) talk(ctx context.Context, agent, target party) sipsim.CallOutc
 			out.Reason = sipsim.ReasonMaxDuration
 			return out
 		case <-check.C:
-			now := c.e.now()
-			for _, side := range []media.Side{media.A, media.B} {
-				last := c.bridge.LastReceived(side)
-				if last.Before(bridged) {
-					last = bridged
-				}
-				if now.Sub(last) > c.e.cfg.MediaTimeout {
-					agent.hangup()
-					target.hangup()
-					out.Reason = sipsim.ReasonMediaTimeout
-					return out
-				}
+			silentUntil := c.mediaDeadline(bridged)
+			wait := silentUntil.Sub(c.e.now())
+			if wait <= 0 {
+				agent.hangup()
+				target.hangup()
+				out.Reason = sipsim.ReasonMediaTimeout
+				return out
 			}
+			check.Reset(wait)
 		}
 	}
+}
+
+// mediaDeadline is when the call ends for silence if nothing more comes:
+// the media timeout after the older of the two sides' last packets (or
+// after bridged, for a side silent since the bridge was made).
+func (c *callRun) mediaDeadline(bridged time.Time) time.Time {
+	oldest := time.Time{}
+	for _, side := range []media.Side{media.A, media.B} {
+		last := c.bridge.LastReceived(side)
+		if last.Before(bridged) {
+			last = bridged
+		}
+		if oldest.IsZero() || last.Before(oldest) {
+			oldest = last
+		}
+	}
+	return oldest.Add(c.e.cfg.MediaTimeout)
 }
 
 // cancelReason is the end reason carried by a cancelled call context:
