@@ -1,7 +1,7 @@
 # The two commands of the README: `make run` serves, `make test` tests.
 GO ?= go
 
-.PHONY: test run peers e2e bench-api bench-regmem
+.PHONY: test run peers e2e bench-api bench-regmem bench-caps bench-media bench-kamailio
 
 # Every test, the end-to-end ones included. As root it first installs the
 # SIP peers those need (sipp, baresip, sox); otherwise it says what to
@@ -30,3 +30,14 @@ bench-api:
 
 bench-regmem:
 	$(GO) run ./bench/regmem
+
+# BENCH_DB=postgres works here too.
+bench-caps:
+	$(GO) run ./bench/caps --db $(or $(BENCH_DB),sqlite)
+
+bench-media:
+	$(GO) run ./bench/media
+
+# Needs Debian's kamailio (apt-get install kamailio); compare with bench-caps.
+bench-kamailio:
+	$(GO) run ./bench/kamailio

@@ -28,6 +28,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"syscall"
 	"time"
@@ -68,6 +69,11 @@ const phoneDomain = "kamailio.bench"
 func run(ctx context.Context, o options) error {
 	if o.startRate <= 0 || o.step <= 0 || o.maxRate < o.startRate || o.phones < 1 {
 		return errors.New("need 0 < --start-rate <= --max-rate, --step > 0 and --phones > 0")
+	}
+	for _, tool := range []string{"kamailio", "sipp"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s is not installed: apt-get install kamailio sip-tester (Debian 12: Kamailio 5.6)", tool)
+		}
 	}
 	tmp, err := os.MkdirTemp("", "sipsim-bench-kamailio-")
 	if err != nil {
