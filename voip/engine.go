@@ -274,12 +274,27 @@ func listenUDPAndTCP(addr string) (net.PacketConn, net.Listener, error) {
 		_, got, _ := net.SplitHostPort(pc.LocalAddr().String())
 		ln, err := net.Listen("tcp", net.JoinHostPort(host, got))
 		if err == nil {
+			growUDPBuffers(pc)
 			return pc, ln, nil
 		}
 		pc.Close()
 		if port != "0" || attempt == 10 {
 			return nil, nil, fmt.Errorf("sip tcp listen: %w", err)
 		}
+	}
+}
+
+// sipUDPBuffer is the receive and send buffer asked for on the SIP UDP
+// socket. Linux's default (208 KiB) overflowed at about 550 click-to-calls
+// a second (bench/caps: the server's socket dropped datagrams, and phones
+// never heard their INVITE); 4 MiB holds a burst several times that. The
+// kernel caps it at net.core.rmem_max / wmem_max (docs/operations.md).
+const sipUDPBuffer = 4 << 20
+
+func growUDPBuffers(pc net.PacketConn) {
+	if u, ok := pc.(*net.UDPConn); ok {
+		_ = u.SetReadBuffer(sipUDPBuffer)
+		_ = u.SetWriteBuffer(sipUDPBuffer)
 	}
 }
 
