@@ -103,6 +103,13 @@ func writeError(w http.ResponseWriter, r *http.Request, cfg Config, err error) {
 	status, messages, internal := errorAnswer(err)
 	id := requestID(r.Context())
 	switch {
+	case clientGone(r, err):
+		// The client hung up (or timed out) while the request was served:
+		// no fault of ours, and nobody reads the answer. Logged at info
+		// with the request line; 503 says it was not done.
+		status, messages = http.StatusServiceUnavailable, []string{"The request was cancelled before it completed"}
+		cfg.Logger.InfoContext(r.Context(), "client went away before the answer",
+			"request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
 	case internal:
 		cfg.Logger.ErrorContext(r.Context(), "internal error",
 			"request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
@@ -121,6 +128,13 @@ func writeError(w http.ResponseWriter, r *http.Request, cfg Config, err error) {
 		Path:      r.URL.Path,
 		CallID:    sipsim.ErrorCallID(err),
 	})
+}
+
+// clientGone reports whether err is the request's own context ending: the
+// client closed the connection or the server cut a request past its time.
+func clientGone(r *http.Request, err error) bool {
+	ctxErr := r.Context().Err()
+	return ctxErr != nil && errors.Is(err, ctxErr)
 }
 
 func writeJSON(w http.ResponseWriter, r *http.Request, cfg Config, status int, v any) {

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -162,4 +164,22 @@ func TestUnencodableDataIs500Envelope(t *testing.T) {
 	rec.Header().Set("X-Request-Id", id)
 	writeData(rec, req, cfg, http.StatusOK, make(chan int))
 	checkErrorMessage(t, rec, http.StatusInternalServerError, "/x", "Internal error")
+}
+
+// A client that hangs up while its request is served is no internal
+// error: nothing is logged as one, and the answer nobody reads says the
+// request was not done.
+func TestClientGoneIsNotAnInternalError(t *testing.T) {
+	a := newTestAPI(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	a.phones.err = fmt.Errorf("phone 1: %w", ctx.Err())
+	req := newRequest(http.MethodGet, "/api/v2/phones/1", "").WithContext(ctx)
+	req.Header.Set("Authorization", "Bearer "+tokAll)
+	rec := httptest.NewRecorder()
+	a.h.ServeHTTP(rec, req)
+	checkErrorMessage(t, rec, http.StatusServiceUnavailable, "/api/v2/phones/1", "The request was cancelled before it completed")
+	if logs := a.logs.String(); strings.Contains(logs, "internal error") || !strings.Contains(logs, "client went away") {
+		t.Errorf("logs:\n%s", logs)
+	}
 }
