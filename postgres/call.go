@@ -153,6 +153,9 @@ func (db *DB) CreateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 		}
 		return insertEvent(ctx, tx, c, ev, now)
 	})
+	if err == nil {
+		db.notices.add(ev)
+	}
 	return callError("create call", err)
 }
 

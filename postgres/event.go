@@ -33,8 +33,8 @@ func scanEvent(row pgx.Row) (*sipsim.CallEvent, error) {
 }
 
 // insertEvent appends ev (if not nil) to c's timeline inside tx, with its
-// webhook deliveries and its notification to the nodes (see notifyEvent),
-// and sets ev.ID. The event always belongs to c: its AccountID and CallID
+// webhook deliveries, and sets ev.ID. Its notification to the nodes is
+// the caller's to send once tx has committed (db.notices.add). The event always belongs to c: its AccountID and CallID
 // are set from c. An empty Status defaults to c's, a zero At to now. It
 // takes the account's event lock first (see lockEvents), held until tx
 // ends.
@@ -73,9 +73,6 @@ func insertEvent(ctx context.Context, tx pgx.Tx, c *sipsim.Call, ev *sipsim.Call
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 		ev.AccountID, ev.CallID, ev.Type, string(ev.Status), ev.At, string(snapshot)).Scan(&ev.ID)
 	if err != nil {
-		return err
-	}
-	if err := notifyEvent(ctx, tx, ev); err != nil {
 		return err
 	}
 	return enqueueDeliveries(ctx, tx, ev)

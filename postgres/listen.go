@@ -9,16 +9,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/sipsim/sipsim"
 )
 
 // Events across nodes. Each node has its own in-process event bus, so a
 // stream on node A would hear of an event stored by node B only when it
-// next polled. Every transaction that stores an event therefore also
-// sends a notification on eventsChannel, which PostgreSQL hands to every
-// session listening on the database when, and only if, the transaction
-// commits: a node woken by it finds the event's row. Each node listens on
+// next polled. Every event stored is therefore also notified on
+// eventsChannel once its transaction has committed (event_notifier.go),
+// and PostgreSQL hands the notification to every session listening on the
+// database: a node woken by it finds the event's row. Each node listens on
 // a connection of its own (ListenEvents) and turns the notifications into
 // wake-ups of its bus.
 
@@ -36,21 +34,6 @@ type eventNotice struct {
 	AccountID int64  `json:"account_id"`
 	CallID    string `json:"call_id"`
 	EventID   int64  `json:"event_id"`
-}
-
-// notifyEvent queues, inside the transaction that stored ev, the
-// notification of ev; PostgreSQL sends it at commit. A transaction that
-// notifies takes a database-wide lock while it commits, so that
-// notifications are queued in commit order: event commits of different
-// accounts take turns there.
-func notifyEvent(ctx context.Context, tx pgx.Tx, ev *sipsim.CallEvent) error {
-	_, err := tx.Exec(ctx, `SELECT pg_notify($1, json_build_object('schema', COALESCE(current_schema(), ''),
-		'account_id', $2::bigint, 'call_id', $3::text, 'event_id', $4::bigint)::text)`,
-		eventsChannel, ev.AccountID, ev.CallID, ev.ID)
-	if err != nil {
-		return fmt.Errorf("notify event: %w", err)
-	}
-	return nil
 }
 
 // How ListenEvents keeps its connection.

@@ -394,3 +394,48 @@ func (p *notifyProxy) close() {
 	p.cut()
 	p.serving.Wait()
 }
+
+// Events stored at the same moment by many calls, whose notifications
+// leave in shared statements after their commits, each wake the
+// listening node; so do those still waiting when the store closes.
+func TestListenEventsHearsABurstAndTheLastBeforeClose(t *testing.T) {
+	nodes := openNodes(t, 2, fixedClock())
+	listening, writing := nodes[0], nodes[1]
+	w := startListener(t, func(ctx context.Context, log *slog.Logger, wake func(int64, string)) {
+		listening.ListenEvents(ctx, log, wake)
+	})
+	const n = 30
+	phones := make([]*sipsim.Phone, n)
+	for i := range phones {
+		phones[i] = phoneOf(t, writing, i+1)
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, p := range phones {
+		wg.Go(func() {
+			c := initiating(fmt.Sprintf("call_burst_%02d", i), p.ID)
+			errs[i] = writing.CreateCall(t.Context(), c, &sipsim.CallEvent{Type: sipsim.EventCallCreated}, sipsim.CallLimits{})
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := w.next(t, n)
+	heard := map[string]bool{}
+	for _, u := range got {
+		heard[u.CallID] = true
+	}
+	if len(heard) != n {
+		t.Errorf("woken for %d calls of %d: %v", len(heard), n, got)
+	}
+	c := storeCall(t, writing, phoneOf(t, writing, n+1), "call_before_close")
+	if err := writing.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if last := w.next(t, 1); last[0].CallID != c.ID {
+		t.Errorf("after close: woken for %v, want %s", last, c.ID)
+	}
+}

@@ -95,7 +95,7 @@ func (db *DB) EndOrphanedCall(ctx context.Context, c *sipsim.Call, ev *sipsim.Ca
 // the write's conditions, returning created_at, and stores ev with it; or
 // tells why nothing matched: ENOTFOUND, or ECONFLICT with why.
 func (db *DB) conditionalWrite(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent, now time.Time, query string, args []any, why string) error {
-	return db.write(ctx, func(tx pgx.Tx) error {
+	err := db.write(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, query, args...).Scan(&c.CreatedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return callMissingOrTaken(ctx, tx, c, why)
@@ -109,6 +109,10 @@ func (db *DB) conditionalWrite(ctx context.Context, c *sipsim.Call, ev *sipsim.C
 		}
 		return insertEvent(ctx, tx, c, ev, now)
 	})
+	if err == nil {
+		db.notices.add(ev)
+	}
+	return err
 }
 
 // callMissingOrTaken tells why a conditional write of c changed nothing:

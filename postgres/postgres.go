@@ -61,6 +61,9 @@ const defaultConnectTimeout = 10 * time.Second
 type DB struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
+	// notices sends the notifications of stored events
+	// (event_notifier.go).
+	notices *eventNotifier
 }
 
 var (
@@ -108,6 +111,7 @@ func Open(ctx context.Context, url string, now func() time.Time) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
+	db.notices = startEventNotifier(db.pool)
 	return db, nil
 }
 
@@ -142,6 +146,7 @@ func (db *DB) setUp(ctx context.Context, cfg *pgx.ConnConfig) error {
 
 // Close closes every connection of the pool.
 func (db *DB) Close() error {
+	db.notices.close()
 	db.pool.Close()
 	return nil
 }
