@@ -48,6 +48,7 @@ type options struct {
 	bin          string
 	systems      string
 	serveFlags   string
+	serveEnv     string
 	keep         bool
 }
 
@@ -67,6 +68,7 @@ func main() {
 	flag.StringVar(&o.bin, "sipsim", "", "the sipsim binary to measure (default: build ./cmd/sipsim)")
 	flag.StringVar(&o.systems, "systems", "both", "sipsim, minimal or both")
 	flag.StringVar(&o.serveFlags, "serve-flags", "", "extra flags for sipsim serve, space-separated, e.g. \"--pprof-addr 127.0.0.1:6060\"")
+	flag.StringVar(&o.serveEnv, "serve-env", "", "extra environment of sipsim serve, space-separated, e.g. \"GOGC=400 GODEBUG=gctrace=1\"")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (SIPp traces and errors, sipsim's log) and print its path")
 	flag.BoolVar(&minimal, "minimal-node", false, "internal: run as the minimal forwarding node")
 	flag.StringVar(&minimalAgent, "minimal-agent", "", "internal: the minimal node's agent address")

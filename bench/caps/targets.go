@@ -64,6 +64,7 @@ func setupSipsim(ctx context.Context, tmp string, o options, cleanups *[]func())
 		"--media-timeout", (o.hold + 30*time.Second).String(),
 	}
 	cfg.Flags = append(cfg.Flags, strings.Fields(o.serveFlags)...)
+	cfg.Env = append(cfg.Env, strings.Fields(o.serveEnv)...)
 	srv, err := rig.StartServer(ctx, cfg)
 	if err != nil {
 		return nil, err
