@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,29 +32,6 @@ func scanDelivery(row pgx.Row) (*sipsim.Delivery, error) {
 }
 
 func errDeliveryNotFound() error { return sipsim.Errorf(sipsim.ENOTFOUND, "Delivery not found") }
-
-// enqueueDeliveries writes, inside the transaction that stored ev, one
-// pending delivery per webhook of ev's account that wants ev's type: the
-// transactional outbox. A crash loses both the event and its deliveries or
-// neither. The delivery is due at the event's time. The webhooks are
-// share-locked (FOR KEY SHARE, which updates do not wait for): a webhook
-// deleted meanwhile is skipped once its delete commits, rather than
-// breaking this insert's foreign key.
-func enqueueDeliveries(ctx context.Context, tx pgx.Tx, ev *sipsim.CallEvent) error {
-	_, err := tx.Exec(ctx, `
-		INSERT INTO webhook_deliveries (account_id, webhook_id, event_id, event_type, status, attempts,
-			next_attempt_at, created_at, updated_at)
-		SELECT w.account_id, w.id, $1, $2, 'pending', 0, $3, $3, $3
-		FROM webhooks w
-		WHERE w.account_id = $4 AND (cardinality(w.event_types) = 0 OR $2 = ANY (w.event_types))
-		ORDER BY w.id
-		FOR KEY SHARE OF w`,
-		ev.ID, ev.Type, ev.At, ev.AccountID)
-	if err != nil {
-		return fmt.Errorf("enqueue deliveries: %w", err)
-	}
-	return nil
-}
 
 // dueDeliveriesQuery selects due deliveries, oldest due first, and locks
 // them. Its condition on status is the partial index

@@ -36,7 +36,7 @@ func scanEvent(row pgx.Row) (*sipsim.CallEvent, error) {
 // webhook deliveries, and sets ev.ID. Its notification to the nodes is
 // the caller's to send once tx has committed (db.notices.add). The event always belongs to c: its AccountID and CallID
 // are set from c. An empty Status defaults to c's, a zero At to now. It
-// takes the account's event lock first (see lockEvents), held until tx
+// takes the account's event lock first (see lockEventsQuery), held until tx
 // ends.
 //
 // ev.Call is replaced by the store's snapshot of c as just saved (times at
@@ -65,18 +65,45 @@ func insertEvent(ctx context.Context, tx pgx.Tx, c *sipsim.Call, ev *sipsim.Call
 	if err := json.Unmarshal(snapshot, ev.Call); err != nil {
 		return fmt.Errorf("call snapshot: %w", err)
 	}
-	if err := lockEvents(ctx, tx, ev.AccountID); err != nil {
+	// The account's event lock (see lockEventsQuery), the event and its
+	// outbox rows go in one round trip: the lock is held from here to the
+	// commit, and each round trip under it was one more wait for every
+	// other call step of the account (bench/caps --db postgres).
+	b := &pgx.Batch{}
+	b.Queue(lockEventsQuery, eventLockClass, ev.AccountID)
+	b.Queue(insertEventQuery, ev.AccountID, ev.CallID, ev.Type, string(ev.Status), ev.At, string(snapshot))
+	res := tx.SendBatch(ctx, b)
+	if _, err := res.Exec(); err != nil {
+		res.Close()
+		return fmt.Errorf("event lock: %w", err)
+	}
+	if err := res.QueryRow().Scan(&ev.ID); err != nil {
+		res.Close()
 		return err
 	}
-	err = tx.QueryRow(ctx, `
-		INSERT INTO call_events (account_id, call_id, type, status, at, call_snapshot)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		ev.AccountID, ev.CallID, ev.Type, string(ev.Status), ev.At, string(snapshot)).Scan(&ev.ID)
-	if err != nil {
-		return err
-	}
-	return enqueueDeliveries(ctx, tx, ev)
+	return res.Close()
 }
+
+// insertEventQuery stores an event and, from the same statement, its
+// outbox rows (the transactional outbox: a crash loses both or neither):
+// one pending delivery, due at the event's time, per webhook of the
+// account that wants the event's type (no types: every type). The
+// webhooks are share-locked (FOR KEY SHARE, which updates do not wait
+// for), in id order: a webhook deleted meanwhile is skipped once its
+// delete commits, rather than breaking the insert's foreign key.
+const insertEventQuery = `WITH ev AS (
+		INSERT INTO call_events (account_id, call_id, type, status, at, call_snapshot)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+	), deliveries AS (
+		INSERT INTO webhook_deliveries (account_id, webhook_id, event_id, event_type, status, attempts,
+			next_attempt_at, created_at, updated_at)
+		SELECT w.account_id, w.id, ev.id, $3, 'pending', 0, $5, $5, $5
+		FROM webhooks w CROSS JOIN ev
+		WHERE w.account_id = $1 AND (cardinality(w.event_types) = 0 OR $3 = ANY (w.event_types))
+		ORDER BY w.id
+		FOR KEY SHARE OF w
+	)
+	SELECT id FROM ev`
 
 // eventsQuery is Events' query after the SELECT.
 func eventsQuery(f sipsim.EventFilter) (string, []any) {
@@ -95,7 +122,7 @@ func eventsQuery(f sipsim.EventFilter) (string, []any) {
 // Events returns the events of one account (and of one call if f.CallID is
 // set) with an id above f.AfterID, in id order, each with its call
 // snapshot. f.Limit <= 0 means no limit. Ids become visible in the order
-// they grow (see lockEvents), so a caller that pages with AfterID set to
+// they grow (see lockEventsQuery), so a caller that pages with AfterID set to
 // the last id it saw misses no event.
 func (db *DB) Events(ctx context.Context, f sipsim.EventFilter) ([]*sipsim.CallEvent, error) {
 	where, args := eventsQuery(f)

@@ -177,7 +177,7 @@ func (l *eventListener) mark(ctx context.Context, conn *pgx.Conn) error {
 // catchUp wakes the calls that had events stored while nobody listened:
 // those with an id above the highest seen of their account (0 for an
 // account seen nowhere yet: created since). Within an account ids become
-// visible in the order they grow (see lockEvents) and notifications come
+// visible in the order they grow (see lockEventsQuery) and notifications come
 // in commit order, so every event at or below that id was reported.
 // Events stored since LISTEN may be reported twice; a wake-up too many
 // only costs a read.

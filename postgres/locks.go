@@ -1,12 +1,5 @@
 package postgres
 
-import (
-	"context"
-	"fmt"
-
-	"github.com/jackc/pgx/v5"
-)
-
 // Advisory lock keys. The one-key form (bigint) and the two-key form
 // (int, int) are separate key spaces in PostgreSQL, so the two cannot
 // collide; the numbers spell "SIPSIM" and "EV" in ASCII, to be told apart
@@ -15,12 +8,13 @@ const (
 	// migrationLockKey is held for a session while a node migrates.
 	migrationLockKey int64 = 0x5349_5053_494d
 	// eventLockClass is the first key of an account's event lock; the
-	// second is the account (see lockEvents).
+	// second is the account (see lockEventsQuery).
 	eventLockClass int32 = 0x4556
 )
 
-// lockEvents serializes, until tx ends, the transactions that insert
-// events for one account, so that event ids become visible in the order
+// lockEventsQuery takes an account's event lock (its class, then the
+// account): it serializes, until the transaction ends, the transactions
+// that insert events for one account, so that event ids become visible in the order
 // they grow.
 //
 // Readers page by id: an SSE stream or a follower asks for the account's
@@ -38,11 +32,4 @@ const (
 // a lock when they are 2^31 apart, which only serializes a little more.
 // The lock is taken as late as possible, just before the event's insert,
 // so that it is held only for the insert, the outbox rows and the commit.
-func lockEvents(ctx context.Context, tx pgx.Tx, accountID int64) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int, ($2::bigint % 2147483648)::int)`,
-		eventLockClass, accountID)
-	if err != nil {
-		return fmt.Errorf("event lock: %w", err)
-	}
-	return nil
-}
+const lockEventsQuery = `SELECT pg_advisory_xact_lock($1::int, ($2::bigint % 2147483648)::int)`

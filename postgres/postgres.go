@@ -22,7 +22,7 @@
 //   - Event inserts of an account are serialized by a transaction-level
 //     advisory lock, so that event ids become visible in the order they
 //     grow and a stream that resumes after the last id it saw misses
-//     nothing (see lockEvents).
+//     nothing (see lockEventsQuery).
 //   - The cluster's coordination lives here too (node.go, dispatch.go):
 //     node heartbeats, the conditional UPDATE that closes a dead node's
 //     call once, the claim of dispatched calls, and LISTEN/NOTIFY to wake

@@ -59,7 +59,7 @@ func (db *DB) Webhooks(ctx context.Context, accountID int64) ([]*sipsim.Webhook,
 // by cascade. Events stay: they belong to the calls. An event stored
 // meanwhile share-locks the webhook before it queues a delivery for it,
 // so the delete waits for it and takes its delivery too, or it waits for
-// the delete and queues none (see enqueueDeliveries).
+// the delete and queues none (see insertEventQuery).
 func (db *DB) DeleteWebhook(ctx context.Context, accountID, id int64) error {
 	err := execOne(ctx, db.pool, errWebhookNotFound, `DELETE FROM webhooks WHERE account_id = $1 AND id = $2`, accountID, id)
 	return wrap("delete webhook", err)
