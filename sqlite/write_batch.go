@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,7 +63,22 @@ func newWriteQueue() *writeQueue {
 // and commits its work if fn returns nil. A disk full or a database locked
 // by another process is EUNAVAILABLE (see unavailable).
 func (db *DB) write(ctx context.Context, fn func(tx writeTx) error) error {
-	req := &writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	// A panic in fn happens on the writer goroutine, where nothing would
+	// recover it: the whole server would die of one bad write. It is
+	// caught there, fn's work undone like any failed write's, and raised
+	// again here, on the caller's goroutine, as it was before writes were
+	// batched (the API answers it 500).
+	var panicked error
+	guarded := func(tx writeTx) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				panicked = fmt.Errorf("panic in a write: %v\n%s", p, debug.Stack())
+				err = panicked
+			}
+		}()
+		return fn(tx)
+	}
+	req := &writeRequest{ctx: ctx, fn: guarded, done: make(chan error, 1)}
 	select {
 	case db.writes.requests <- req:
 	case <-ctx.Done():
@@ -70,15 +86,19 @@ func (db *DB) write(ctx context.Context, fn func(tx writeTx) error) error {
 	case <-db.writes.closing:
 		return errClosed
 	}
+	var err error
 	select {
-	case err := <-req.done:
-		return unavailable(err)
+	case err = <-req.done:
 	case <-ctx.Done():
 		if req.state.CompareAndSwap(writeWaiting, writeAbandoned) {
 			return unavailable(fmt.Errorf("begin: %w", ctx.Err()))
 		}
-		return unavailable(<-req.done)
+		err = <-req.done
 	}
+	if panicked != nil { // written before done was sent
+		panic(panicked)
+	}
+	return unavailable(err)
 }
 
 // runWriter is the writer goroutine: it takes a request, then every other

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -132,5 +133,56 @@ func TestAbandonedWriteNeverRuns(t *testing.T) {
 	var n int
 	if err := db.reader.QueryRowContext(t.Context(), "SELECT count(*) FROM tags WHERE name = 'too-late'").Scan(&n); err != nil || n != 0 {
 		t.Errorf("the abandoned write's row: %d (%v), want none", n, err)
+	}
+}
+
+// A write that panics does not take the writer, nor the writes batched
+// with it, down: the panic reaches its own caller, its work is undone,
+// the others commit.
+func TestPanickingWriteReachesItsCallerOnly(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "p.db"), func() time.Time { return time.Now().UTC() })
+	release := holdWriter(t, db)
+	var recovered any
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer func() { recovered = recover() }()
+		_ = db.write(t.Context(), func(tx writeTx) error {
+			if err := insertTag(t.Context(), tx, "from-the-panicking-write"); err != nil {
+				return err
+			}
+			panic("store bug")
+		})
+	})
+	var otherErr error
+	wg.Go(func() {
+		otherErr = db.write(t.Context(), func(tx writeTx) error { return insertTag(t.Context(), tx, "batched-alongside") })
+	})
+	time.Sleep(200 * time.Millisecond) // both waiting for the writer
+	release()
+	wg.Wait()
+	if recovered == nil || !strings.Contains(fmt.Sprint(recovered), "store bug") {
+		t.Errorf("the caller recovered %v, want the write's panic", recovered)
+	}
+	if otherErr != nil {
+		t.Errorf("the write batched with it: %v", otherErr)
+	}
+	if err := db.write(t.Context(), func(tx writeTx) error { return insertTag(t.Context(), tx, "after") }); err != nil {
+		t.Fatalf("the writer after a panic: %v", err)
+	}
+	var names []string
+	rows, err := db.reader.QueryContext(t.Context(), "SELECT name FROM tags ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, s)
+	}
+	if fmt.Sprint(names) != "[after batched-alongside]" {
+		t.Errorf("tags stored: %v, want the batched write's and the later one, not the panicking one's", names)
 	}
 }
