@@ -61,7 +61,9 @@ func TestWritesBatchedEachWithItsOwnOutcome(t *testing.T) {
 				case 1:
 					return errBroken // after its insert: the insert must go
 				case 2:
-					return insertTag(t.Context(), tx, "tag-00") // a constraint violation, after its own insert
+					// Its own tag again: a constraint violation, whatever
+					// order the batch runs in.
+					return insertTag(t.Context(), tx, fmt.Sprintf("tag-%02d", i))
 				}
 				return nil
 			})
