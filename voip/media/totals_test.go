@@ -31,6 +31,12 @@ func TestTotalsCountOpenAndClosedBridges(t *testing.T) {
 				when, got.AToB.Forwarded, got.AToB.Lost, got.BToA.Forwarded, got.BToA.Lost)
 		}
 	}
+	// The relay counts a packet once it has sent it on: the peer may read
+	// the last one a moment before the count moves.
+	eventually(t, "the relay has counted the last packets", func() bool {
+		got := a.Totals()
+		return got.AToB.Forwarded == 3 && got.BToA.Forwarded == 2
+	})
 	check("both bridges open")
 	if err := first.bridge.Close(); err != nil {
 		t.Fatal(err)
