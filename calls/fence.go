@@ -41,6 +41,13 @@ func (s *Service) keepUnrecorded(c *sipsim.Call, ev *sipsim.CallEvent) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.unrecorded = append(s.unrecorded, unrecordedEnd{c: c, ev: ev})
+	// A clustered node stores them at its heartbeat rounds; a node alone
+	// on its database has none and retries them itself.
+	if !s.clustered() && !s.retrying {
+		s.retrying = true
+		s.wg.Add(1) // the caller, a recorder, is counted: never from zero
+		go s.retryUnrecordedAlone()
+	}
 }
 
 // storeUnrecorded stores the ends kept by keepUnrecorded. An end whose

@@ -101,8 +101,8 @@ func (s *Service) begin(c *sipsim.Call) (context.Context, func(sipsim.CallProgre
 // record applies one step to the call and stores it with its event. A
 // failed write is logged and the next step still applies: the final
 // outcome must reach the database even if an intermediate write failed;
-// in a cluster, a final outcome that could not be stored is kept and
-// stored again once the node can write (see fence.go). record reports
+// a final outcome that could not be stored is kept and stored again once
+// the node can write (see fence.go, unstored_end.go). record reports
 // false when the store refused the write because the call is no longer
 // on this node.
 func (s *Service) record(c *sipsim.Call, st step) bool {
@@ -132,19 +132,8 @@ func (s *Service) record(c *sipsim.Call, st step) bool {
 		s.cfg.CallEnded(c.Status, c.EndedReason)
 	}
 	switch {
-	case err != nil && s.clustered():
-		s.keepUnrecorded(c, ev)
 	case err != nil:
-		if err = s.storeEndAgain(c, ev); err != nil {
-			s.log.Error("the end of this call could not be stored; the next start closes it", "call_id", c.ID, "err", err)
-		} else if ev != nil {
-			s.publish(ev)
-		}
-		if err == nil && c.HasRecording {
-			again, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			s.recordingReady(again, c, now)
-		}
+		s.keepUnrecorded(c, ev)
 	case c.HasRecording:
 		s.recordingReady(ctx, c, now)
 	}

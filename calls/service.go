@@ -78,8 +78,11 @@ type Service struct {
 	claims  int
 	drained bool
 	changed chan struct{}
-	// unrecorded are the ends of calls the node could not store (fence.go).
+	// unrecorded are the ends of calls the node could not store (fence.go);
+	// retrying is set while a node alone on its database retries them
+	// (unstored_end.go).
 	unrecorded []unrecordedEnd
+	retrying   bool
 
 	beats heartbeats
 }

@@ -3,47 +3,48 @@ package calls
 import (
 	"context"
 	"time"
-
-	"github.com/sipsim/sipsim"
 )
 
-// How long a node alone on its database keeps trying to store the end of
-// a call that failed to store (the database overloaded past the write's
-// timeout, or briefly unavailable): the first retry after endRetryFirst,
-// doubling up to endRetryMax, for endRetryFor in all or until the service
-// is shut down.
+// How long a node alone on its database keeps trying to store the ends it
+// could not store (the database overloaded past the write's timeout, or
+// briefly unavailable): the first retry after endRetryFirst, doubling up
+// to endRetryMax, for endRetryFor after the last end was kept or until
+// the service is shut down.
 const (
 	endRetryFirst = 100 * time.Millisecond
 	endRetryMax   = 5 * time.Second
 	endRetryFor   = 2 * time.Minute
 )
 
-// storeEndAgain stores the end of c, which failed to store, on a node
-// alone on its database. An end never stored leaves the call active for
-// good, and its phone busy (409) with it, as no other node will close it;
-// a clustered node keeps it for its heartbeat rounds instead
-// (keepUnrecorded). If it still cannot be stored, the next start closes
-// the call (Recover).
-func (s *Service) storeEndAgain(c *sipsim.Call, ev *sipsim.CallEvent) error {
+// retryUnrecordedAlone stores the ends kept by keepUnrecorded on a node
+// alone on its database, which has no heartbeat rounds to do it (fence.go)
+// and no other node to close its calls: an end never stored would leave
+// the call active for good, and its phone busy (409) with it. Ends still
+// not stored when it gives up are closed at the next start (Recover).
+// keepUnrecorded starts it, at most one at a time, counted in s.wg.
+func (s *Service) retryUnrecordedAlone() {
+	defer s.wg.Done()
 	deadline := time.Now().Add(endRetryFor)
-	wait := endRetryFirst
-	for {
+	for wait := endRetryFirst; ; wait = min(2*wait, endRetryMax) {
 		select {
 		case <-s.ctx.Done():
-			return context.Cause(s.ctx)
 		case <-time.After(wait):
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := s.cfg.Calls.UpdateCall(ctx, c, ev)
+		s.storeUnrecorded(ctx)
 		cancel()
-		switch code := sipsim.ErrorCode(err); {
-		case err == nil:
-			s.log.Info("stored the end of a call once the database could be written again", "call_id", c.ID,
-				"status", c.Status, "reason", c.EndedReason)
-			return nil
-		case code == sipsim.ENOTFOUND || code == sipsim.ECONFLICT || time.Now().After(deadline):
-			return err
+		s.mu.Lock()
+		left := len(s.unrecorded)
+		done := left == 0 || s.ctx.Err() != nil || time.Now().After(deadline)
+		if done {
+			s.retrying = false
 		}
-		wait = min(2*wait, endRetryMax)
+		s.mu.Unlock()
+		if done {
+			if left > 0 {
+				s.log.Error("the ends of calls could not be stored; the next start closes them", "calls", left)
+			}
+			return
+		}
 	}
 }
