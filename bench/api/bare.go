@@ -1,17 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"time"
+
+	"github.com/sipsim/sipsim/bench/internal/rig"
 )
 
 // The bare handler is the yardstick: plain net/http answering each path
@@ -54,38 +52,17 @@ func serveBare(dir string) error {
 // bareServer is the running child.
 type bareServer struct {
 	Addr string
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *rig.Child
 }
 
 // startBare starts this program again as the bare handler's process,
 // serving the bodies written to dir.
 func startBare(ctx context.Context, dir string) (*bareServer, error) {
-	self, err := os.Executable()
+	proc, addr, err := rig.StartSelf("--bare-child", dir)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "--bare-child", dir)
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	b := &bareServer{cmd: cmd, done: make(chan struct{})}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	go func() {
-		_ = cmd.Wait()
-		close(b.done)
-	}()
-	if err != nil {
-		b.stop()
-		return nil, fmt.Errorf("bare handler did not start: %w", err)
-	}
-	b.Addr = strings.TrimSpace(line)
+	b := &bareServer{Addr: addr, proc: proc}
 	if ctx.Err() != nil {
 		b.stop()
 		return nil, ctx.Err()
@@ -95,12 +72,4 @@ func startBare(ctx context.Context, dir string) (*bareServer, error) {
 
 func (b *bareServer) URL(path string) string { return "http://" + b.Addr + path }
 
-func (b *bareServer) stop() {
-	_ = b.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-b.done:
-	case <-time.After(5 * time.Second):
-		_ = b.cmd.Process.Kill()
-		<-b.done
-	}
-}
+func (b *bareServer) stop() { b.proc.Stop(5 * time.Second) }

@@ -1,17 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/sipsim/sipsim/bench/internal/rig"
 )
 
 // The minimal node is the ceiling: the same job as sipsim's click-to-call
@@ -80,38 +78,18 @@ func serveMinimal(agent, trunk string) error {
 type minimalSystem struct {
 	addr    string
 	sipPort int
-	cmd     *exec.Cmd
-	done    chan struct{}
+	proc    *rig.Child
 	client  *http.Client
 }
 
 // startMinimal starts this program again as the minimal node, sending
 // agent INVITEs to agent and trunk INVITEs to trunk.
 func startMinimal(ctx context.Context, agent, trunk string) (*minimalSystem, error) {
-	self, err := os.Executable()
+	proc, line, err := rig.StartSelf("--minimal-node", "--minimal-agent", agent, "--minimal-trunk", trunk)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "--minimal-node", "--minimal-agent", agent, "--minimal-trunk", trunk)
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	m := &minimalSystem{cmd: cmd, done: make(chan struct{}), client: &http.Client{Timeout: 10 * time.Second}}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	go func() {
-		_ = cmd.Wait()
-		close(m.done)
-	}()
-	if err != nil {
-		m.stop()
-		return nil, fmt.Errorf("minimal node did not start: %w", err)
-	}
+	m := &minimalSystem{proc: proc, client: &http.Client{Timeout: 10 * time.Second}}
 	if _, err := fmt.Sscan(line, &m.addr, &m.sipPort); err != nil {
 		m.stop()
 		return nil, fmt.Errorf("minimal node said %q: %w", line, err)
@@ -125,7 +103,7 @@ func startMinimal(ctx context.Context, agent, trunk string) (*minimalSystem, err
 
 func (m *minimalSystem) Name() string     { return "minimal" }
 func (m *minimalSystem) CallsURL() string { return "http://" + m.addr + "/api/v2/calls" }
-func (m *minimalSystem) PID() int         { return m.cmd.Process.Pid }
+func (m *minimalSystem) PID() int         { return m.proc.PID() }
 func (m *minimalSystem) SIPPort() int     { return m.sipPort }
 
 // Settle asks the node for the calls still up until there are none, then
@@ -165,12 +143,4 @@ func (m *minimalSystem) Settle(ctx context.Context, limit time.Duration) (map[st
 	}
 }
 
-func (m *minimalSystem) stop() {
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-m.done:
-	case <-time.After(5 * time.Second):
-		_ = m.cmd.Process.Kill()
-		<-m.done
-	}
-}
+func (m *minimalSystem) stop() { m.proc.Stop(5 * time.Second) }

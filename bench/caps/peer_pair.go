@@ -31,15 +31,15 @@ func startPeers(dir string, o options, agentPort, carrierPort, agentMedia, carri
 	carrier, err := startSIPp(dir, "carrier", carrierScenario,
 		map[string]string{"HoldMS": strconv.FormatInt(o.hold.Milliseconds(), 10)}, carrierPort, carrierMedia)
 	if err != nil {
-		agents.stop()
+		agents.Stop()
 		return peers{}, err
 	}
 	return peers{agents: agents, carrier: carrier}, nil
 }
 
 func (p peers) stop() {
-	p.agents.stop()
-	p.carrier.stop()
+	p.agents.Stop()
+	p.carrier.Stop()
 }
 
 // peerPorts returns the agent and carrier SIPp's SIP ports and the first

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/sipsim/sipsim/bench/internal/rig"
 )
 
 // step is one fixed-rate, fixed-duration step of the ramp and what it
@@ -104,12 +106,12 @@ func ramp(ctx context.Context, benches []*bench, o options) error {
 // is a POST not answered 201 in time, a call that did not end completed
 // (read after the step, off the clock), or a call SIPp counts as failed.
 func (b *bench) runStep(ctx context.Context, rate int, o options) (*step, error) {
-	cpu0, err := cpuTime(b.sys.PID())
+	cpu0, err := rig.CPUTime(b.sys.PID())
 	if err != nil {
 		return nil, err
 	}
-	server0, err1 := udpDrops(b.sys.SIPPort())
-	peer0, err2 := udpDrops(b.pp.agents.Port, b.pp.carrier.Port)
+	server0, err1 := rig.UDPDrops(b.sys.SIPPort())
+	peer0, err2 := rig.UDPDrops(b.pp.agents.Port, b.pp.carrier.Port)
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, err
 	}
@@ -122,13 +124,13 @@ func (b *bench) runStep(ctx context.Context, rate int, o options) (*step, error)
 	if err := sleep(ctx, o.hold+time.Second); err != nil {
 		return nil, err
 	}
-	cpu1, err := cpuTime(b.sys.PID())
+	cpu1, err := rig.CPUTime(b.sys.PID())
 	if err != nil {
 		return nil, err
 	}
 	s.CPU = cpu1 - cpu0
-	server1, err1 := udpDrops(b.sys.SIPPort())
-	peer1, err2 := udpDrops(b.pp.agents.Port, b.pp.carrier.Port)
+	server1, err1 := rig.UDPDrops(b.sys.SIPPort())
+	peer1, err2 := rig.UDPDrops(b.pp.agents.Port, b.pp.carrier.Port)
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, err
 	}
@@ -151,7 +153,7 @@ func (b *bench) runStep(ctx context.Context, rate int, o options) (*step, error)
 	if err := sleep(ctx, 1200*time.Millisecond); err != nil {
 		return nil, err
 	}
-	if !b.pp.agents.alive() || !b.pp.carrier.alive() {
+	if !b.pp.agents.Alive() || !b.pp.carrier.Alive() {
 		return nil, fmt.Errorf("a SIPp peer exited during the %d/s step against %s", rate, s.System)
 	}
 	sippFailed, err := b.pp.failedCalls()

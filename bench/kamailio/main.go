@@ -118,12 +118,12 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	defer agent.stop()
+	defer agent.Stop()
 	carrier, err := startSIPp(tmp, "carrier", carrierScenario, vars, carrierPort, carrierMedia, recvTimeout)
 	if err != nil {
 		return err
 	}
-	defer carrier.stop()
+	defer carrier.Stop()
 	g := &setup{
 		kam: kam, agent: agent, carrier: carrier,
 		udpPorts: [3]int{sipPort, agentPort, carrierPort},
@@ -183,7 +183,7 @@ func randomHex() string {
 func reportFailures(g *setup) {
 	for _, s := range []*sipp{g.agent, g.carrier} {
 		for _, line := range s.failureKinds(4) {
-			fmt.Fprintf(os.Stderr, "bench/kamailio: sipp %s: %s\n", s.name, line)
+			fmt.Fprintf(os.Stderr, "bench/kamailio: sipp %s: %s\n", s.Name, line)
 		}
 	}
 }

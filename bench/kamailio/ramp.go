@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/sipsim/sipsim/bench/internal/rig"
 )
 
 // stepResult is what one step of the ramp measured.
@@ -157,7 +159,7 @@ func (g *setup) runStep(ctx context.Context, rate int, d time.Duration) (stepRes
 func (g *setup) drops() ([3]int, error) {
 	var d [3]int
 	for i, port := range g.udpPorts {
-		n, err := udpDrops(port)
+		n, err := rig.UDPDrops(port)
 		if err != nil {
 			return d, err
 		}
@@ -173,8 +175,8 @@ func (g *setup) checkAlive() error {
 		return fmt.Errorf("kamailio exited:\n%s", g.kam.logTail())
 	}
 	for _, s := range []*sipp{g.agent, g.carrier} {
-		if !s.alive() {
-			return fmt.Errorf("sipp %s exited:\n%s", s.name, s.errorsTail())
+		if !s.Alive() {
+			return fmt.Errorf("sipp %s exited:\n%s", s.Name, s.errorsTail())
 		}
 	}
 	return nil

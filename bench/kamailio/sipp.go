@@ -2,20 +2,18 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	_ "embed"
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
-	"text/template"
 	"time"
+
+	"github.com/sipsim/sipsim/bench/internal/rig"
 )
 
 var (
@@ -30,98 +28,26 @@ type scenarioSettings struct {
 	HoldMS int64 // how long the carrier keeps a call up before its BYE
 }
 
-// sipp is one running SIPp UAS, in a directory of its own. It writes its
-// cumulative statistics to stat.csv every second: that is where the
-// benchmark reads how many calls it completed and failed.
-type sipp struct {
-	name string
-	dir  string
-	cmd  *exec.Cmd
-	done chan struct{}
-}
+// sipp is one SIPp peer.
+type sipp struct{ *rig.SIPp }
 
 // startSIPp runs scenario (a template filled with vars) as a UAS on
 // 127.0.0.1:port. recvTimeout fails a call that waits longer than that for
 // any message, so that a lost one shows up as a failure, not as a call
 // that never ends.
 func startSIPp(parent, name, scenario string, vars scenarioSettings, port, mediaPort int, recvTimeout time.Duration) (*sipp, error) {
-	dir := filepath.Join(parent, name)
-	if err := os.Mkdir(dir, 0o750); err != nil {
-		return nil, err
-	}
-	var xml bytes.Buffer
-	if err := template.Must(template.New(name).Option("missingkey=error").Parse(scenario)).Execute(&xml, vars); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "scenario.xml"), xml.Bytes(), 0o640); err != nil {
-		return nil, err
-	}
-	out, err := os.Create(filepath.Join(dir, "output.log"))
+	s, err := rig.StartSIPp(parent, name, scenario, vars, port, mediaPort,
+		"-recv_timeout", strconv.FormatInt(recvTimeout.Milliseconds(), 10))
 	if err != nil {
 		return nil, err
 	}
-	s := &sipp{name: name, dir: dir, done: make(chan struct{})}
-	s.cmd = exec.Command("sipp", "-sf", "scenario.xml",
-		"-i", "127.0.0.1", "-mi", "127.0.0.1",
-		"-p", strconv.Itoa(port), "-mp", strconv.Itoa(mediaPort),
-		// The default 64 KiB socket buffer drops datagrams at these rates.
-		"-buff_size", "4194304",
-		"-recv_timeout", strconv.FormatInt(recvTimeout.Milliseconds(), 10),
-		"-nostdin",
-		"-trace_err", "-error_file", "errors.log",
-		"-trace_stat", "-stf", "stat.csv", "-fd", "1",
-	)
-	s.cmd.Dir = dir
-	s.cmd.Stdout, s.cmd.Stderr = out, out
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := s.cmd.Start(); err != nil {
-		out.Close()
-		return nil, fmt.Errorf("start sipp %s: %w", name, err)
-	}
-	go func() {
-		_ = s.cmd.Wait()
-		out.Close()
-		close(s.done)
-	}()
-	// SIPp binds its ports at once: a moment later it is either up or gone.
-	select {
-	case <-s.done:
-		b, _ := os.ReadFile(filepath.Join(dir, "output.log"))
-		return nil, fmt.Errorf("sipp %s exited at start:\n%s", name, tail(string(b), 2000))
-	case <-time.After(300 * time.Millisecond):
-	}
-	return s, nil
-}
-
-// stop ends SIPp with SIGTERM. Stopping twice is harmless.
-func (s *sipp) stop() {
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
-
-func (s *sipp) alive() bool {
-	select {
-	case <-s.done:
-		return false
-	default:
-		return true
-	}
+	return &sipp{s}, nil
 }
 
 // cpuTime is the CPU SIPp has used so far.
 func (s *sipp) cpuTime() (time.Duration, error) {
-	st, err := readProcStat(s.cmd.Process.Pid)
-	return st.cpu, err
+	st, err := rig.ReadProcStat(s.PID())
+	return st.CPU + st.ChildrenCPU, err
 }
 
 // callCounts are SIPp's cumulative counters of ended calls.
@@ -135,7 +61,7 @@ func (c callCounts) minus(o callCounts) callCounts {
 
 // counts reads the last line of stat.csv.
 func (s *sipp) counts() (callCounts, error) {
-	f, err := os.Open(filepath.Join(s.dir, "stat.csv"))
+	f, err := os.Open(filepath.Join(s.Dir, "stat.csv"))
 	if err != nil {
 		return callCounts{}, err
 	}
@@ -154,7 +80,7 @@ func (s *sipp) counts() (callCounts, error) {
 		return callCounts{}, err
 	}
 	if last == "" {
-		return callCounts{}, fmt.Errorf("sipp %s: no statistics yet", s.name)
+		return callCounts{}, fmt.Errorf("sipp %s: no statistics yet", s.Name)
 	}
 	columns := strings.Split(header, ";")
 	fields := strings.Split(last, ";")
@@ -164,7 +90,7 @@ func (s *sipp) counts() (callCounts, error) {
 				return strconv.Atoi(fields[i])
 			}
 		}
-		return 0, fmt.Errorf("sipp %s: no %s in stat.csv", s.name, name)
+		return 0, fmt.Errorf("sipp %s: no %s in stat.csv", s.Name, name)
 	}
 	var c callCounts
 	if c.Successful, err = value("SuccessfulCall(C)"); err != nil {
@@ -175,7 +101,7 @@ func (s *sipp) counts() (callCounts, error) {
 }
 
 func (s *sipp) errorsTail() string {
-	b, _ := os.ReadFile(filepath.Join(s.dir, "errors.log"))
+	b, _ := os.ReadFile(filepath.Join(s.Dir, "errors.log"))
 	return tail(string(b), 1500)
 }
 
@@ -190,7 +116,7 @@ var (
 // failureKinds counts the kinds of events in SIPp's errors.log (Call-IDs
 // and the messages' text left out), most frequent first, as lines.
 func (s *sipp) failureKinds(limit int) []string {
-	b, err := os.ReadFile(filepath.Join(s.dir, "errors.log"))
+	b, err := os.ReadFile(filepath.Join(s.Dir, "errors.log"))
 	if err != nil {
 		return nil
 	}

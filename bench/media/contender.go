@@ -52,7 +52,7 @@ func newContender(ctx context.Context, o options, name string) (c *contender, er
 		return nil, err
 	}
 	c.t = t
-	if c.rssBase, err = rssBytes(c.t.pid()); err != nil {
+	if c.rssBase, err = rig.RSSBytes(c.t.pid()); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -7,6 +7,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/sipsim/sipsim/bench/internal/rig"
 )
 
 // stepResult is one target at one step: what the relay passed over the
@@ -76,11 +78,11 @@ func measure(ctx context.Context, t target, g *generator, calls int, settle, win
 	}
 	r.streams = len(legs)
 	corrupt0, misrouted0 := g.corrupt.Load(), g.misrouted.Load()
-	relay0, err := cpuTime(t.pid())
+	relay0, err := rig.CPUTime(t.pid())
 	if err != nil {
 		return r, err
 	}
-	gen0, err := cpuTime(os.Getpid())
+	gen0, err := rig.CPUTime(os.Getpid())
 	if err != nil {
 		return r, err
 	}
@@ -110,11 +112,11 @@ func measure(ctx context.Context, t target, g *generator, calls int, settle, win
 		}
 	}
 	r.window = time.Since(start)
-	relay1, err := cpuTime(t.pid())
+	relay1, err := rig.CPUTime(t.pid())
 	if err != nil {
 		return r, err
 	}
-	gen1, err := cpuTime(os.Getpid())
+	gen1, err := rig.CPUTime(os.Getpid())
 	if err != nil {
 		return r, err
 	}
@@ -125,7 +127,7 @@ func measure(ctx context.Context, t target, g *generator, calls int, settle, win
 	r.relayCPU, r.genCPU, r.machineBusy = relay1-relay0, gen1-gen0, busy1-busy0
 	r.softirq = softirqThreads() - soft0
 	r.corrupt, r.misrouted = g.corrupt.Load()-corrupt0, g.misrouted.Load()-misrouted0
-	rss, err := rssBytes(t.pid())
+	rss, err := rig.RSSBytes(t.pid())
 	if err != nil {
 		return r, err
 	}

@@ -1,59 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sipsim/sipsim/bench/internal/rig"
 )
-
-// clockTick is the unit of utime and stime in /proc/PID/stat: USER_HZ,
-// 100 on Linux whatever the kernel's own tick.
-const clockTick = 10 * time.Millisecond
-
-// cpuTime reads a process's user+system CPU time from /proc/PID/stat.
-func cpuTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name may hold spaces; the fields after it are fixed.
-	_, rest, ok := strings.Cut(string(b), ") ")
-	if !ok {
-		return 0, fmt.Errorf("odd /proc/%d/stat", pid)
-	}
-	f := strings.Fields(rest)
-	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
-	}
-	// utime and stime are fields 14 and 15 of the line: f[0] is field 3.
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("odd utime/stime in /proc/%d/stat", pid)
-	}
-	return time.Duration(utime+stime) * clockTick, nil
-}
-
-// rssBytes reads a process's resident set size (VmRSS) from /proc.
-func rssBytes(pid int) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
-}
 
 // machineBusy reads the CPU time all cores have spent not idle since
 // boot, from the first line of /proc/stat (user nice system idle iowait
@@ -78,7 +34,7 @@ func machineBusy() (time.Duration, error) {
 			busy += n
 		}
 	}
-	return time.Duration(busy) * clockTick, nil
+	return time.Duration(busy) * rig.ClockTick, nil
 }
 
 // checkFileLimit fails early when the relays could not open their
@@ -114,7 +70,7 @@ func softirqThreads() time.Duration {
 		if err != nil || !strings.HasPrefix(string(comm), "ksoftirqd/") {
 			continue
 		}
-		if t, err := cpuTime(pid); err == nil {
+		if t, err := rig.CPUTime(pid); err == nil {
 			total += t
 		}
 	}

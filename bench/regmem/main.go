@@ -83,7 +83,7 @@ func run(ctx context.Context, o options) error {
 		return fmt.Errorf("before registering: %d phones registered, err %v", n, err)
 	}
 	time.Sleep(2 * time.Second)
-	before, err := rssBytes(srv.PID())
+	before, err := rig.RSSBytes(srv.PID())
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func run(ctx context.Context, o options) error {
 	}); err != nil {
 		return fmt.Errorf("waiting for %d phones to show registered: %w", o.phones, err)
 	}
-	peak, err := rssBytes(srv.PID())
+	peak, err := rig.RSSBytes(srv.PID())
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func run(ctx context.Context, o options) error {
 		case <-time.After(2 * time.Second):
 		}
 	}
-	after, err := rssBytes(srv.PID())
+	after, err := rig.RSSBytes(srv.PID())
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -33,8 +32,7 @@ type Server struct {
 	HTTPAddr string
 	SIPPort  int
 	LogPath  string
-	cmd      *exec.Cmd
-	done     chan struct{}
+	proc     *Child
 }
 
 // StartServer starts `sipsim serve` on loopback ports and waits until GET
@@ -53,7 +51,7 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, HTTPAddr: fmt.Sprintf("127.0.0.1:%d", httpPort), SIPPort: sipPort,
-		LogPath: filepath.Join(cfg.DataDir, "serve.log"), done: make(chan struct{})}
+		LogPath: filepath.Join(cfg.DataDir, "serve.log")}
 	args := []string{"serve",
 		"--http-addr", s.HTTPAddr,
 		"--sip-addr", fmt.Sprintf("127.0.0.1:%d", sipPort),
@@ -68,19 +66,12 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.cmd = exec.Command(cfg.Bin, args...)
-	s.cmd.Env = append(cleanEnv(), cfg.Env...)
-	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	s.cmd.SysProcAttr = childAttr()
-	if err := s.cmd.Start(); err != nil {
-		logFile.Close()
+	cmd := exec.Command(cfg.Bin, args...)
+	cmd.Env = append(cleanEnv(), cfg.Env...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if s.proc, err = StartChild(cmd, logFile); err != nil {
 		return nil, fmt.Errorf("start sipsim: %w", err)
 	}
-	go func() {
-		_ = s.cmd.Wait()
-		logFile.Close()
-		close(s.done)
-	}()
 	if err := s.waitHealthy(ctx, 30*time.Second); err != nil {
 		s.Stop()
 		return nil, err
@@ -92,7 +83,7 @@ func (s *Server) waitHealthy(ctx context.Context, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for {
 		select {
-		case <-s.done:
+		case <-s.proc.Done():
 			return fmt.Errorf("sipsim exited before it was healthy; see %s:\n%s", s.LogPath, s.logTail())
 		case <-ctx.Done():
 			return ctx.Err()
@@ -129,24 +120,11 @@ func (s *Server) logTail() string {
 func (s *Server) URL(path string) string { return "http://" + s.HTTPAddr + path }
 
 // PID is the server's process id, for reading its memory in /proc.
-func (s *Server) PID() int { return s.cmd.Process.Pid }
+func (s *Server) PID() int { return s.proc.PID() }
 
 // Stop ends the server with SIGTERM, as an operator would, and with
 // SIGKILL if it has not exited 20 s later. Stopping twice is harmless.
-func (s *Server) Stop() {
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(20 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
+func (s *Server) Stop() { s.proc.Stop(20 * time.Second) }
 
 func (s *Server) dbFlags() []string {
 	if s.cfg.DBURL == "" {
@@ -180,10 +158,4 @@ func cleanEnv() []string {
 		}
 	}
 	return env
-}
-
-// childAttr makes a child process receive SIGTERM if the benchmark dies
-// without stopping it (kill -9), so that no server is left behind.
-func childAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 }
