@@ -108,7 +108,7 @@ func setupMinimal(ctx context.Context, tmp string, o options, cleanups *[]func()
 	// extension i at the agent SIPp.
 	phones := make([]phone, o.phones)
 	for i := range phones {
-		phones[i] = phone{ID: int64(firstExtension + i), Token: "unused"}
+		phones[i] = phone{ID: int64(rig.FirstExtension + i), Token: "unused"}
 	}
 	return &bench{sys: node, dr: newDriver(phones, o.apiTimeout), pp: pp, search: newSearch(o)}, nil
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/sipsim/sipsim/bench/internal/rig"
 )
 
 // dialer places click-to-calls through the API, as a user's CRM would:
@@ -16,12 +18,12 @@ import (
 type dialer struct {
 	base    string
 	client  *http.Client
-	tenants []tenant
-	phones  []phoneRef
+	tenants []rig.Tenant
+	phones  []rig.Phone
 	placed  int // phones[:placed] are on a call
 }
 
-func newDialer(base string, tenants []tenant, phones []phoneRef) *dialer {
+func newDialer(base string, tenants []rig.Tenant, phones []rig.Phone) *dialer {
 	return &dialer{base: base, tenants: tenants, phones: phones,
 		client: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: dialWorkers}}}
 }

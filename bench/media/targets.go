@@ -122,7 +122,7 @@ func newSipsimTarget(ctx context.Context, o sipsimOptions, gen *generator) (t *s
 	if err := os.Mkdir(cfg.DataDir, 0o750); err != nil {
 		return nil, err
 	}
-	tenants, phones, logins, err := seed(ctx, cfg, o.maxCalls)
+	tenants, phones, err := seed(ctx, cfg, o.maxCalls)
 	if err != nil {
 		return nil, err
 	}
@@ -156,9 +156,9 @@ func newSipsimTarget(ctx context.Context, o sipsimOptions, gen *generator) (t *s
 	}
 	// The phones register from the sockets that then answer their calls:
 	// the registrar sends a phone's calls where its REGISTER came from.
-	if err := rig.RegisterAll(ctx, fmt.Sprintf("127.0.0.1:%d", t.srv.SIPPort), logins, 500, pconns); err != nil {
+	if err := rig.RegisterAll(ctx, fmt.Sprintf("127.0.0.1:%d", t.srv.SIPPort), rig.Logins(phones), 500, pconns); err != nil {
 		closeConns(conns)
-		return nil, fmt.Errorf("registering %d phones: %w", len(logins), err)
+		return nil, fmt.Errorf("registering %d phones: %w", len(phones), err)
 	}
 	for _, c := range conns {
 		_ = c.SetReadDeadline(time.Time{})

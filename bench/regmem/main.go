@@ -67,7 +67,7 @@ func run(ctx context.Context, o options) error {
 	if err := os.Mkdir(cfg.DataDir, 0o750); err != nil {
 		return err
 	}
-	tenants, logins, err := seed(ctx, cfg, o.phones)
+	tenants, phones, err := seed(ctx, cfg, o.phones)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func run(ctx context.Context, o options) error {
 	}
 	defer closeAll(conns)
 	start := time.Now()
-	if err := rig.RegisterAll(ctx, fmt.Sprintf("127.0.0.1:%d", srv.SIPPort), logins, o.rate, conns); err != nil {
+	if err := rig.RegisterAll(ctx, fmt.Sprintf("127.0.0.1:%d", srv.SIPPort), rig.Logins(phones), o.rate, conns); err != nil {
 		return err
 	}
 	took := time.Since(start)

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/sipsim/sipsim/bench/internal/rig"
 )
 
 // registeredPhones counts, through the API as a user would, the phones of
 // every tenant whose registration status is "registered".
-func registeredPhones(ctx context.Context, baseURL string, tenants []tenant) (int, error) {
+func registeredPhones(ctx context.Context, baseURL string, tenants []rig.Tenant) (int, error) {
 	total := 0
 	for _, t := range tenants {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/api/v2/phones", nil)
