@@ -19,7 +19,7 @@ func parseStoredTime(s string) (time.Time, error) {
 	sec, ok6 := digits(s[17:19])
 	micro, ok7 := digits(s[20:26])
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) ||
-		month < 1 || month > 12 || day < 1 || day > daysIn(time.Month(month), year) ||
+		month < 1 || month > 12 || day < 1 || (day > 28 && day > daysIn(time.Month(month), year)) ||
 		hour > 23 || minute > 59 || sec > 59 {
 		return time.Parse(timeLayout, s)
 	}
@@ -40,7 +40,8 @@ func digits(s string) (int, bool) {
 }
 
 // daysIn is the number of days of month in year: time.Date would carry
-// February 30 into March, where time.Parse refuses it.
+// February 30 into March, where time.Parse refuses it. Only days past the
+// 28th need asking.
 func daysIn(month time.Month, year int) int {
 	return time.Date(year, month+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
