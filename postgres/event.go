@@ -34,10 +34,10 @@ func scanEvent(row pgx.Row) (*sipsim.CallEvent, error) {
 
 // insertEvent appends ev (if not nil) to c's timeline inside tx, with its
 // webhook deliveries, and sets ev.ID. Its notification to the nodes is
-// the caller's to send once tx has committed (db.notices.add). The event always belongs to c: its AccountID and CallID
-// are set from c. An empty Status defaults to c's, a zero At to now. It
-// takes the account's event lock first (see lockEventsQuery), held until tx
-// ends.
+// the caller's to send once tx has committed (db.notices.add). The event
+// always belongs to c: its AccountID and CallID are set from c. An empty
+// Status defaults to c's, a zero At to now. It takes the account's event
+// lock first (see lockEventsQuery), held until tx ends.
 //
 // ev.Call is replaced by the store's snapshot of c as just saved (times at
 // storage precision, UpdatedAt from the store's clock, the tags it carries

@@ -37,7 +37,6 @@ const (
 )
 
 type writeRequest struct {
-	ctx   context.Context
 	fn    func(tx writeTx) error
 	state atomic.Int32
 	done  chan error // buffered: the writer never waits for the caller
@@ -49,9 +48,9 @@ type writeQueue struct {
 	closing  chan struct{}
 	stopped  sync.WaitGroup
 	once     sync.Once
-	// batches and started count the transactions and the writes run,
-	// for the tests to see batching happen.
-	batches, started atomic.Int64
+	// batches counts the transactions run, for the tests to see
+	// batching happen.
+	batches atomic.Int64
 }
 
 func newWriteQueue() *writeQueue {
@@ -78,7 +77,7 @@ func (db *DB) write(ctx context.Context, fn func(tx writeTx) error) error {
 		}()
 		return fn(tx)
 	}
-	req := &writeRequest{ctx: ctx, fn: guarded, done: make(chan error, 1)}
+	req := &writeRequest{fn: guarded, done: make(chan error, 1)}
 	select {
 	case db.writes.requests <- req:
 	case <-ctx.Done():
@@ -144,7 +143,6 @@ func (db *DB) runBatch(batch []*writeRequest) {
 		return
 	}
 	db.writes.batches.Add(1)
-	db.writes.started.Add(int64(len(run)))
 	var missed []string
 	errs := db.commitBatch(run, &missed)
 	for i, r := range run {
