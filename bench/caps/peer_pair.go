@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"net"
-	"slices"
 	"strconv"
 
 	"github.com/sipsim/sipsim/bench/internal/rig"
@@ -43,53 +40,18 @@ func (p peers) stop() {
 }
 
 // peerPorts returns the agent and carrier SIPp's SIP ports and the first
-// of each one's media ports. SIPp binds its -mp port and the next three
-// (RTP and RTCP, audio and video) even when it sends no media, so each
-// media port starts a run of four free ones.
+// of each one's media ports.
 func peerPorts() ([4]int, error) {
 	var ports [4]int
-	for i := range 2 {
-		p, err := rig.FreePort()
-		if err != nil {
-			return ports, err
-		}
-		ports[i] = p
+	sip, err := rig.FreePorts(2)
+	if err != nil {
+		return ports, err
 	}
+	copy(ports[:], sip)
 	for i := 2; i < 4; i++ {
-		p, err := freeUDPRun(4, ports[:i])
-		if err != nil {
+		if ports[i], err = rig.FreeSIPpMediaPort(ports[:i]); err != nil {
 			return ports, err
 		}
-		ports[i] = p
 	}
 	return ports, nil
-}
-
-// freeUDPRun finds n consecutive free loopback UDP ports, none within n of
-// a port in taken, starting where the kernel puts an ephemeral port.
-func freeUDPRun(n int, taken []int) (int, error) {
-	for range 100 {
-		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		base := c.LocalAddr().(*net.UDPAddr).Port
-		c.Close()
-		if base+n > 65535 || slices.ContainsFunc(taken, func(t int) bool { return t >= base-n && t < base+n }) {
-			continue
-		}
-		free := true
-		for p := base; p < base+n && free; p++ {
-			u, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				free = false
-				continue
-			}
-			u.Close()
-		}
-		if free {
-			return base, nil
-		}
-	}
-	return 0, fmt.Errorf("no %d consecutive free UDP ports", n)
 }

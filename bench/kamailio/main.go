@@ -32,6 +32,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/sipsim/sipsim/bench/internal/rig"
 )
 
 type options struct {
@@ -80,16 +82,16 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	ports, err := freePorts(4)
+	ports, err := rig.FreePorts(4)
 	if err != nil {
 		return err
 	}
 	sipPort, httpPort, agentPort, carrierPort := ports[0], ports[1], ports[2], ports[3]
-	agentMedia, err := freeMediaBase(ports)
+	agentMedia, err := rig.FreeSIPpMediaPort(ports)
 	if err != nil {
 		return err
 	}
-	carrierMedia, err := freeMediaBase(append(ports, agentMedia))
+	carrierMedia, err := rig.FreeSIPpMediaPort(append(ports, agentMedia))
 	if err != nil {
 		return err
 	}

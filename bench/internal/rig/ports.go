@@ -3,6 +3,7 @@ package rig
 import (
 	"fmt"
 	"net"
+	"slices"
 )
 
 // FreePort returns a loopback port that is free for both TCP and UDP, as
@@ -47,4 +48,40 @@ func udpFree(base, n int) bool {
 		u.Close()
 	}
 	return true
+}
+
+// FreePorts returns n distinct loopback ports, each free for TCP and UDP.
+func FreePorts(n int) ([]int, error) {
+	var ports []int
+	for len(ports) < n {
+		p, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+	}
+	return ports, nil
+}
+
+// FreeSIPpMediaPort returns a port p such that UDP ports p..p+3 are free
+// on loopback and none is within 4 of a port in taken (chosen, not bound
+// yet): SIPp binds its -mp port and the three above it (RTP and RTCP,
+// audio and video) even when it sends no media.
+func FreeSIPpMediaPort(taken []int) (int, error) {
+	const n = 4
+	for range 100 {
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		base := c.LocalAddr().(*net.UDPAddr).Port
+		c.Close()
+		clash := slices.ContainsFunc(taken, func(t int) bool { return t > base-n && t < base+n })
+		if !clash && base+n <= 65535 && udpFree(base, n) {
+			return base, nil
+		}
+	}
+	return 0, fmt.Errorf("no %d consecutive free UDP ports for SIPp's media", n)
 }
