@@ -38,8 +38,18 @@ type RegistrationStore interface {
 	// Registrations returns the bindings of a phone that have not expired at
 	// now, most recently refreshed first.
 	Registrations(ctx context.Context, phoneID int64, now time.Time) ([]*Registration, error)
-	// LiveBindingCounts returns how many bindings each of the account's
-	// phones has that have not expired at now; phones with none are
-	// absent. One query for a whole list of phones.
-	LiveBindingCounts(ctx context.Context, accountID int64, now time.Time) (map[int64]int, error)
+	// LiveBindings returns how many bindings each of the account's phones
+	// has that have not expired at now, and when the first of them
+	// expires. One query for a whole list of phones.
+	LiveBindings(ctx context.Context, accountID int64, now time.Time) (LiveBindings, error)
+}
+
+// LiveBindings is how many unexpired bindings an account's phones have.
+type LiveBindings struct {
+	// Count is the number of bindings per phone id; phones with none are
+	// absent.
+	Count map[int64]int
+	// NextExpiry is when the first of these bindings expires, the next
+	// time a count drops without any write; zero when there are none.
+	NextExpiry time.Time
 }

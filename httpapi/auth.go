@@ -22,14 +22,27 @@ func tokenFrom(ctx context.Context) *sipsim.Token {
 // through to next only if the token carries scope. Missing, malformed and
 // unknown tokens are all the same 401: telling them apart would help
 // someone guessing tokens, not the user.
-func requireScope(cfg Config, scope sipsim.Scope, next http.Handler) http.Handler {
+//
+// A route that serves a kept list (list not "") reads the token and the
+// list's version together, and passes the version on in the context
+// (see list_cache.go).
+func requireScope(cfg Config, scope sipsim.Scope, list sipsim.List, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secret, ok := bearerSecret(r.Header.Get("Authorization"))
 		if !ok {
 			unauthorized(w, r, cfg, `Bearer realm="sipsim"`)
 			return
 		}
-		tok, err := cfg.Tokens.TokenByHash(r.Context(), sipsim.HashToken(secret))
+		var (
+			tok     *sipsim.Token
+			version int64
+			err     error
+		)
+		if list == "" {
+			tok, err = cfg.Tokens.TokenByHash(r.Context(), sipsim.HashToken(secret))
+		} else {
+			tok, version, err = cfg.ListVersions.TokenAndListVersion(r.Context(), sipsim.HashToken(secret), list)
+		}
 		if sipsim.ErrorCode(err) == sipsim.ENOTFOUND {
 			unauthorized(w, r, cfg, `Bearer realm="sipsim", error="invalid_token"`)
 			return
@@ -45,7 +58,11 @@ func requireScope(cfg Config, scope sipsim.Scope, next http.Handler) http.Handle
 			writeError(w, r, cfg, sipsim.Errorf(sipsim.EFORBIDDEN, "This token lacks the %s scope", scope))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok)))
+		ctx := context.WithValue(r.Context(), tokenKey{}, tok)
+		if list != "" {
+			ctx = context.WithValue(ctx, listVersionKey{}, version)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

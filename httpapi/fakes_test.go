@@ -262,21 +262,59 @@ func (f *fakeRegistrations) Registrations(_ context.Context, phoneID int64, now 
 	return out, nil
 }
 
-func (f *fakeRegistrations) LiveBindingCounts(_ context.Context, _ int64, now time.Time) (map[int64]int, error) {
+func (f *fakeRegistrations) LiveBindings(_ context.Context, _ int64, now time.Time) (sipsim.LiveBindings, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
-		return nil, f.err
+		return sipsim.LiveBindings{}, f.err
 	}
-	counts := map[int64]int{}
+	live := sipsim.LiveBindings{Count: map[int64]int{}}
 	for id, regs := range f.byPhone {
 		for _, r := range regs {
 			if r.ExpiresAt.After(now) {
-				counts[id]++
+				live.Count[id]++
+				if live.NextExpiry.IsZero() || r.ExpiresAt.Before(live.NextExpiry) {
+					live.NextExpiry = r.ExpiresAt
+				}
 			}
 		}
 	}
-	return counts, nil
+	return live, nil
+}
+
+// fakeListVersions finds tokens in tokens and reports the versions set
+// in it. Tests set one when they check what is kept rendered; otherwise
+// every read finds a new version (the other fakes do not raise them as
+// they change), so that every request renders its list anew.
+type fakeListVersions struct {
+	tokens *fakeTokens
+	mu     sync.Mutex
+	fixed  map[sipsim.List]int64
+	reads  int64
+	err    error
+}
+
+func (f *fakeListVersions) TokenAndListVersion(ctx context.Context, hash string, list sipsim.List) (*sipsim.Token, int64, error) {
+	tok, err := f.tokens.TokenByHash(ctx, hash)
+	if err != nil {
+		return nil, 0, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, 0, f.err
+	}
+	if v, ok := f.fixed[list]; ok {
+		return tok, v, nil
+	}
+	f.reads++
+	return tok, f.reads, nil
+}
+
+func (f *fakeListVersions) set(list sipsim.List, v int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fixed[list] = v
 }
 
 // fakeCalls answers CreateCall with create (or a fresh initiating call),

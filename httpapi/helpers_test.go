@@ -38,6 +38,7 @@ type testAPI struct {
 	accounts *fakeAccounts
 	phones   *fakePhones
 	regs     *fakeRegistrations
+	versions *fakeListVersions
 	calls    *fakeCalls
 	tags     *fakeTags
 	webhooks *fakeWebhooks
@@ -93,6 +94,7 @@ func newTestAPIWith(t testing.TB, tune func(*Config)) *testAPI {
 		logs:     &syncBuffer{},
 	}
 	a.tags = &fakeTags{now: now, calls: a.calls, tags: map[int64]*sipsim.Tag{}}
+	a.versions = &fakeListVersions{tokens: a.tokens, fixed: map[sipsim.List]int64{}}
 	addToken := func(secret string, account int64, scopes ...sipsim.Scope) {
 		a.tokens.byHash[sipsim.HashToken(secret)] = &sipsim.Token{AccountID: account, Scopes: scopes, Hash: sipsim.HashToken(secret)}
 	}
@@ -108,6 +110,7 @@ func newTestAPIWith(t testing.TB, tune func(*Config)) *testAPI {
 		Tokens:           a.tokens,
 		Phones:           a.phones,
 		Registrations:    a.regs,
+		ListVersions:     a.versions,
 		Calls:            a.calls,
 		Accounts:         a.accounts,
 		Ready:            func() bool { return a.ready },

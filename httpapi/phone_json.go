@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"time"
 
 	"github.com/sipsim/sipsim"
 	"github.com/sipsim/sipsim/wire"
@@ -25,11 +26,12 @@ func renderPhone(ctx context.Context, cfg Config, p *sipsim.Phone) (wire.Phone, 
 // renderPhones is renderPhone for a list of the account's phones, in two
 // queries whatever its length: the live bindings of all of them at once,
 // and the account's domain once (a query per phone made the list cost 100
-// times a bare handler's).
-func renderPhones(ctx context.Context, cfg Config, accountID int64, phones []*sipsim.Phone) ([]wire.Phone, error) {
-	counts, err := cfg.Registrations.LiveBindingCounts(ctx, accountID, cfg.Now())
+// times a bare handler's). It also returns when the first of those
+// bindings expires: from then on the rendering is out of date.
+func renderPhones(ctx context.Context, cfg Config, accountID int64, phones []*sipsim.Phone) ([]wire.Phone, time.Time, error) {
+	live, err := cfg.Registrations.LiveBindings(ctx, accountID, cfg.Now())
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	accountDomainOnce := ""
 	out := make([]wire.Phone, 0, len(phones))
@@ -38,14 +40,14 @@ func renderPhones(ctx context.Context, cfg Config, accountID int64, phones []*si
 		if domain == "" {
 			if accountDomainOnce == "" {
 				if accountDomainOnce, err = accountDomain(ctx, cfg, accountID); err != nil {
-					return nil, err
+					return nil, time.Time{}, err
 				}
 			}
 			domain = accountDomainOnce
 		}
-		out = append(out, wire.NewPhone(p, domain, counts[p.ID]))
+		out = append(out, wire.NewPhone(p, domain, live.Count[p.ID]))
 	}
-	return out, nil
+	return out, live.NextExpiry, nil
 }
 
 // accountDomain is the SIP domain of an account: where its phones

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/sipsim/sipsim"
 	"github.com/sipsim/sipsim/e164"
@@ -21,6 +22,7 @@ func handleListPhones(cfg Config) http.Handler {
 			return
 		}
 		f := sipsim.PhoneFilter{AccountID: tokenFrom(r.Context()).AccountID}
+		key := listKey{account: f.AccountID, list: sipsim.ListPhones}
 		if vs, ok := q["status"]; ok {
 			status := sipsim.PhoneStatus(vs[0])
 			if len(vs) > 1 || !status.Valid() {
@@ -28,18 +30,16 @@ func handleListPhones(cfg Config) http.Handler {
 				return
 			}
 			f.Status = &status
+			key.query = string(status)
 		}
-		phones, err := cfg.Phones.Phones(r.Context(), f)
-		if err != nil {
-			writeError(w, r, cfg, err)
-			return
-		}
-		out, err := renderPhones(r.Context(), cfg, f.AccountID, phones)
-		if err != nil {
-			writeError(w, r, cfg, err)
-			return
-		}
-		writeData(w, r, cfg, http.StatusOK, out)
+		serveList(w, r, cfg, key, false, func() (any, time.Time, string, error) {
+			phones, err := cfg.Phones.Phones(r.Context(), f)
+			if err != nil {
+				return nil, time.Time{}, "", err
+			}
+			out, until, err := renderPhones(r.Context(), cfg, f.AccountID, phones)
+			return out, until, "", err
+		})
 	})
 }
 

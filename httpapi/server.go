@@ -27,7 +27,10 @@ type Config struct {
 	Tokens        sipsim.TokenStore
 	Phones        sipsim.PhoneStore
 	Registrations sipsim.RegistrationStore
-	Calls         sipsim.CallService
+	// ListVersions reads, with the token of a request for a list, whether
+	// the list kept rendered is still the list (see list_cache.go).
+	ListVersions sipsim.ListVersionStore
+	Calls        sipsim.CallService
 	// Recordings serves the calls' recordings; nil answers 404.
 	Recordings sipsim.RecordingService
 	// Accounts gives each account's SIP domain: the digest realm phones'
@@ -72,6 +75,8 @@ type Config struct {
 	// none did), the status sent and how long it took. Never the raw
 	// path, whose ids would make a metric's series unbounded.
 	ObserveRequest func(method, route string, status int, d time.Duration)
+
+	lists *renderedLists // the server's kept list renderings
 }
 
 // NewServer returns the API as one handler. It panics when a required
@@ -82,7 +87,7 @@ func NewServer(cfg Config) http.Handler {
 	for _, rt := range routes() {
 		h := rt.Handler(cfg)
 		if rt.Scope != "" {
-			h = requireScope(cfg, rt.Scope, h)
+			h = requireScope(cfg, rt.Scope, keptLists[rt.Method+" "+rt.Pattern], h)
 		}
 		mux.Handle(rt.Method+" "+rt.Pattern, routed(h))
 	}
@@ -90,12 +95,15 @@ func NewServer(cfg Config) http.Handler {
 }
 
 func (cfg Config) withDefaults() Config {
-	if cfg.Tokens == nil || cfg.Accounts == nil || cfg.Phones == nil || cfg.Registrations == nil || cfg.Calls == nil ||
+	if cfg.Tokens == nil || cfg.Accounts == nil || cfg.Phones == nil || cfg.Registrations == nil || cfg.ListVersions == nil || cfg.Calls == nil ||
 		cfg.Tags == nil || cfg.Webhooks == nil || cfg.Idempotency == nil || cfg.Events == nil || cfg.Bus == nil || cfg.AudioFiles == nil {
-		panic("httpapi: Config needs Tokens, Accounts, Phones, Registrations, Calls, Tags, Webhooks, Idempotency, Events, Bus and AudioFiles")
+		panic("httpapi: Config needs Tokens, Accounts, Phones, Registrations, ListVersions, Calls, Tags, Webhooks, Idempotency, Events, Bus and AudioFiles")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.lists == nil {
+		cfg.lists = newRenderedLists(maxRenderedBytes)
 	}
 	if cfg.AccessTokenTTL <= 0 {
 		cfg.AccessTokenTTL = defaultAccessTokenTTL

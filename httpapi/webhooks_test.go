@@ -223,7 +223,7 @@ func TestDefaultWebhookSecret(t *testing.T) {
 	if !secret.MatchString(a) || a == b {
 		t.Errorf("secrets %q and %q: want whsec_ and 32 random bytes in base64url", a, b)
 	}
-	cfg := Config{Tokens: &fakeTokens{}, Accounts: newFakeAccounts(time.Now), Phones: &fakePhones{}, Registrations: &fakeRegistrations{}, Calls: &fakeCalls{},
+	cfg := Config{Tokens: &fakeTokens{}, Accounts: newFakeAccounts(time.Now), Phones: &fakePhones{}, Registrations: &fakeRegistrations{}, ListVersions: &fakeListVersions{}, Calls: &fakeCalls{},
 		Tags: &fakeTags{}, Webhooks: &fakeWebhooks{}, Idempotency: &fakeIdempotency{}, Events: &fakeEvents{}, Bus: newFakeBus(1),
 		AudioFiles: newFakeAudioFiles(time.Now)}
 	cfg = cfg.withDefaults()

@@ -26,7 +26,7 @@ func TestAPIDatabaseFaultsAnswer503(t *testing.T) {
 	}
 	api := func(db *DB) http.Handler {
 		return httpapi.NewServer(httpapi.Config{
-			Tokens: db, Accounts: db, Phones: db, Registrations: db, Tags: db, Webhooks: db,
+			Tokens: db, Accounts: db, Phones: db, Registrations: db, ListVersions: db, Tags: db, Webhooks: db,
 			Idempotency: db, Events: db, AudioFiles: db, Calls: noCalls{}, Bus: noBus{},
 		})
 	}

@@ -81,23 +81,27 @@ func (db *DB) Registrations(ctx context.Context, phoneID int64, now time.Time) (
 	return regs, wrap("registrations", err)
 }
 
-// LiveBindingCounts implements sipsim.RegistrationStore.
-func (db *DB) LiveBindingCounts(ctx context.Context, accountID int64, now time.Time) (map[int64]int, error) {
+// LiveBindings implements sipsim.RegistrationStore.
+func (db *DB) LiveBindings(ctx context.Context, accountID int64, now time.Time) (sipsim.LiveBindings, error) {
 	rows, err := db.pool.Query(ctx, `
-		SELECT phone_id, COUNT(*) FROM registrations
+		SELECT phone_id, COUNT(*), MIN(expires_at) FROM registrations
 		WHERE account_id = $1 AND expires_at > $2
 		GROUP BY phone_id`, accountID, storedTime(now))
 	if err != nil {
-		return nil, wrap("registered phones", err)
+		return sipsim.LiveBindings{}, wrap("registered phones", err)
 	}
-	counts := map[int64]int{}
+	live := sipsim.LiveBindings{Count: map[int64]int{}}
 	var id, n int64
-	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error {
-		counts[id] = int(n)
+	var first time.Time
+	_, err = pgx.ForEachRow(rows, []any{&id, &n, &first}, func() error {
+		live.Count[id] = int(n)
+		if live.NextExpiry.IsZero() || first.Before(live.NextExpiry) {
+			live.NextExpiry = first.UTC()
+		}
 		return nil
 	})
 	if err != nil {
-		return nil, wrap("registered phones", err)
+		return sipsim.LiveBindings{}, wrap("registered phones", err)
 	}
-	return counts, nil
+	return live, nil
 }

@@ -52,16 +52,37 @@ func (db *DB) CreateToken(ctx context.Context, t *sipsim.Token) error {
 
 func errTokenNotFound() error { return sipsim.Errorf(sipsim.ENOTFOUND, "Token not found") }
 
+// liveTokenColumns and liveTokenFrom read a live token by the hash of
+// its secret, $1, at now, $2.
+const (
+	liveTokenColumns = `t.id, t.account_id, t.name, t.scopes, t.hash, t.created_at, t.expires_at, t.client_id`
+	liveTokenFrom    = ` FROM tokens t WHERE t.hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2)`
+)
+
 // TokenByHash finds a live token by the hash of its secret.
 func (db *DB) TokenByHash(ctx context.Context, hash string) (*sipsim.Token, error) {
+	return db.liveToken(ctx, "SELECT "+liveTokenColumns+liveTokenFrom, []any{hash, db.stamp()})
+}
+
+// TokenAndListVersion implements sipsim.ListVersionStore: the token and
+// its account's version of list in one round trip.
+func (db *DB) TokenAndListVersion(ctx context.Context, hash string, list sipsim.List) (*sipsim.Token, int64, error) {
+	var version int64
+	t, err := db.liveToken(ctx, "SELECT "+liveTokenColumns+`,
+		COALESCE((SELECT version FROM list_versions v WHERE v.account_id = t.account_id AND v.list = $3), 0)`+liveTokenFrom,
+		[]any{hash, db.stamp(), string(list)}, &version)
+	return t, version, err
+}
+
+// liveToken runs a query of liveTokenColumns, plus extra columns scanned
+// into extra.
+func (db *DB) liveToken(ctx context.Context, query string, args []any, extra ...any) (*sipsim.Token, error) {
 	var (
 		t      sipsim.Token
 		scopes []string
 	)
-	err := db.pool.QueryRow(ctx, `
-		SELECT id, account_id, name, scopes, hash, created_at, expires_at, client_id FROM tokens
-		WHERE hash = $1 AND (expires_at IS NULL OR expires_at > $2)`, hash, db.stamp()).
-		Scan(&t.ID, &t.AccountID, &t.Name, &scopes, &t.Hash, &t.CreatedAt, &t.ExpiresAt, &t.ClientID)
+	dest := append([]any{&t.ID, &t.AccountID, &t.Name, &scopes, &t.Hash, &t.CreatedAt, &t.ExpiresAt, &t.ClientID}, extra...)
+	err := db.pool.QueryRow(ctx, query, args...).Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errTokenNotFound()
 	} else if err != nil {

@@ -90,7 +90,7 @@ func apiOver(t *testing.T, db *DB) func(method, path, contentType string, body [
 		t.Fatal(err)
 	}
 	api := httpapi.NewServer(httpapi.Config{
-		Tokens: db, Accounts: db, Phones: db, Registrations: db, Tags: db, Webhooks: db,
+		Tokens: db, Accounts: db, Phones: db, Registrations: db, ListVersions: db, Tags: db, Webhooks: db,
 		Idempotency: db, Events: db, AudioFiles: db, Calls: noCalls{}, Bus: noBus{},
 	})
 	return func(method, path, contentType string, body []byte) *httptest.ResponseRecorder {

@@ -94,27 +94,31 @@ func (db *DB) Registrations(ctx context.Context, phoneID int64, now time.Time) (
 	return regs, nil
 }
 
-// LiveBindingCounts implements sipsim.RegistrationStore.
-func (db *DB) LiveBindingCounts(ctx context.Context, accountID int64, now time.Time) (map[int64]int, error) {
+// LiveBindings implements sipsim.RegistrationStore.
+func (db *DB) LiveBindings(ctx context.Context, accountID int64, now time.Time) (sipsim.LiveBindings, error) {
 	rows, err := keptReader{db}.QueryContext(ctx, `
-		SELECT phone_id, COUNT(*) FROM registrations
+		SELECT phone_id, COUNT(*), MIN(expires_at) FROM registrations
 		WHERE account_id = ? AND expires_at > ?
 		GROUP BY phone_id`, accountID, encodeTime(now))
 	if err != nil {
-		return nil, unreadable(fmt.Errorf("registered phones: %w", err))
+		return sipsim.LiveBindings{}, unreadable(fmt.Errorf("registered phones: %w", err))
 	}
 	defer rows.Close()
-	ids := map[int64]int{}
+	live := sipsim.LiveBindings{Count: map[int64]int{}}
 	for rows.Next() {
 		var id int64
 		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, unreadable(fmt.Errorf("registered phones: %w", err))
+		var first time.Time
+		if err := rows.Scan(&id, &n, timeCol{&first}); err != nil {
+			return sipsim.LiveBindings{}, unreadable(fmt.Errorf("registered phones: %w", err))
 		}
-		ids[id] = n
+		live.Count[id] = n
+		if live.NextExpiry.IsZero() || first.Before(live.NextExpiry) {
+			live.NextExpiry = first
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, unreadable(fmt.Errorf("registered phones: %w", err))
+		return sipsim.LiveBindings{}, unreadable(fmt.Errorf("registered phones: %w", err))
 	}
-	return ids, nil
+	return live, nil
 }

@@ -61,16 +61,37 @@ func (db *DB) CreateToken(ctx context.Context, t *sipsim.Token) error {
 
 func errTokenNotFound() error { return sipsim.Errorf(sipsim.ENOTFOUND, "Token not found") }
 
+// liveTokenColumns and liveTokenFrom read a live token by the hash of
+// its secret; their arguments are the hash, then now.
+const (
+	liveTokenColumns = `t.id, t.account_id, t.name, t.scopes, t.hash, t.created_at, t.expires_at, t.client_id`
+	liveTokenFrom    = ` FROM tokens t WHERE t.hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)`
+)
+
 // TokenByHash finds a live token by the hash of its secret.
 func (db *DB) TokenByHash(ctx context.Context, hash string) (*sipsim.Token, error) {
+	return db.liveToken(ctx, "SELECT "+liveTokenColumns+liveTokenFrom, []any{hash, encodeTime(db.stamp())})
+}
+
+// TokenAndListVersion implements sipsim.ListVersionStore: the token and
+// its account's version of list in one statement, one read transaction.
+func (db *DB) TokenAndListVersion(ctx context.Context, hash string, list sipsim.List) (*sipsim.Token, int64, error) {
+	var version int64
+	t, err := db.liveToken(ctx, "SELECT "+liveTokenColumns+`,
+		COALESCE((SELECT version FROM list_versions v WHERE v.account_id = t.account_id AND v.list = ?), 0)`+liveTokenFrom,
+		[]any{string(list), hash, encodeTime(db.stamp())}, &version)
+	return t, version, err
+}
+
+// liveToken runs a query of liveTokenColumns, plus extra columns scanned
+// into extra.
+func (db *DB) liveToken(ctx context.Context, query string, args []any, extra ...any) (*sipsim.Token, error) {
 	var (
 		t      sipsim.Token
 		scopes string
 	)
-	err := db.keptRow(ctx, `
-		SELECT id, account_id, name, scopes, hash, created_at, expires_at, client_id FROM tokens
-		WHERE hash = ? AND (expires_at IS NULL OR expires_at > ?)`, hash, encodeTime(db.stamp())).
-		Scan(&t.ID, &t.AccountID, &t.Name, &scopes, &t.Hash, timeCol{&t.CreatedAt}, nullTimeCol{&t.ExpiresAt}, &t.ClientID)
+	dest := append([]any{&t.ID, &t.AccountID, &t.Name, &scopes, &t.Hash, timeCol{&t.CreatedAt}, nullTimeCol{&t.ExpiresAt}, &t.ClientID}, extra...)
+	err := db.keptRow(ctx, query, args...).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errTokenNotFound()
 	} else if err != nil {

@@ -282,9 +282,9 @@ func testDeletePhone(t *testing.T, open OpenFunc) {
 	if len(regs) != 0 {
 		t.Fatalf("deleted phone still has %d registrations", len(regs))
 	}
-	counts, err := e.s.LiveBindingCounts(e.ctx, sipsim.DefaultAccountID, e.clock.Now())
+	live, err := e.s.LiveBindings(e.ctx, sipsim.DefaultAccountID, e.clock.Now())
 	must(t, err)
-	wantEqual(t, "LiveBindingCounts", counts, map[int64]int{keep.ID: 1})
+	wantEqual(t, "LiveBindings", live.Count, map[int64]int{keep.ID: 1})
 
 	wantCode(t, e.s.DeletePhone(e.ctx, sipsim.DefaultAccountID, p.ID), sipsim.ENOTFOUND, "Phone not found")
 

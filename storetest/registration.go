@@ -28,7 +28,7 @@ func testRegistrations(t *testing.T, open OpenFunc) {
 	t.Run("Refresh", func(t *testing.T) { testRegistrationRefresh(t, open) })
 	t.Run("Expiry", func(t *testing.T) { testRegistrationExpiry(t, open) })
 	t.Run("Delete", func(t *testing.T) { testDeleteRegistration(t, open) })
-	t.Run("LiveBindingCounts", func(t *testing.T) { testLiveBindingCounts(t, open) })
+	t.Run("LiveBindings", func(t *testing.T) { testLiveBindings(t, open) })
 }
 
 func testRegistrationRoundTrip(t *testing.T, open OpenFunc) {
@@ -96,22 +96,23 @@ func testRegistrationExpiry(t *testing.T, open OpenFunc) {
 		at     time.Time
 		want   []*sipsim.Registration
 		counts map[int64]int
+		next   time.Time // the first expiry still ahead
 	}{
-		{"both live", start, []*sipsim.Registration{long, short}, map[int64]int{p.ID: 2}},
-		{"a microsecond before the first expiry", start.Add(time.Minute - time.Microsecond), []*sipsim.Registration{long, short}, map[int64]int{p.ID: 2}},
-		{"at the first expiry", start.Add(time.Minute), []*sipsim.Registration{long}, map[int64]int{p.ID: 1}},
-		{"between", start.Add(30 * time.Minute), []*sipsim.Registration{long}, map[int64]int{p.ID: 1}},
-		{"at the second expiry", start.Add(time.Hour), []*sipsim.Registration{}, map[int64]int{}},
-		{"long after", start.Add(48 * time.Hour), []*sipsim.Registration{}, map[int64]int{}},
+		{"both live", start, []*sipsim.Registration{long, short}, map[int64]int{p.ID: 2}, short.ExpiresAt},
+		{"a microsecond before the first expiry", start.Add(time.Minute - time.Microsecond), []*sipsim.Registration{long, short}, map[int64]int{p.ID: 2}, short.ExpiresAt},
+		{"at the first expiry", start.Add(time.Minute), []*sipsim.Registration{long}, map[int64]int{p.ID: 1}, long.ExpiresAt},
+		{"between", start.Add(30 * time.Minute), []*sipsim.Registration{long}, map[int64]int{p.ID: 1}, long.ExpiresAt},
+		{"at the second expiry", start.Add(time.Hour), []*sipsim.Registration{}, map[int64]int{}, time.Time{}},
+		{"long after", start.Add(48 * time.Hour), []*sipsim.Registration{}, map[int64]int{}, time.Time{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := e.s.Registrations(e.ctx, p.ID, tt.at)
 			must(t, err)
 			wantEqual(t, "Registrations", got, tt.want)
-			counts, err := e.s.LiveBindingCounts(e.ctx, sipsim.DefaultAccountID, tt.at)
+			live, err := e.s.LiveBindings(e.ctx, sipsim.DefaultAccountID, tt.at)
 			must(t, err)
-			wantEqual(t, "LiveBindingCounts", counts, tt.counts)
+			wantEqual(t, "LiveBindings", live, sipsim.LiveBindings{Count: tt.counts, NextExpiry: tt.next})
 		})
 	}
 
@@ -157,7 +158,7 @@ func testDeleteRegistration(t *testing.T, open OpenFunc) {
 	wantEqual(t, "other phone's bindings", got, []*sipsim.Registration{o})
 }
 
-func testLiveBindingCounts(t *testing.T, open OpenFunc) {
+func testLiveBindings(t *testing.T, open OpenFunc) {
 	e := newEnv(t, open)
 	now := e.clock.Now()
 	var phones []*sipsim.Phone
@@ -176,13 +177,18 @@ func testLiveBindingCounts(t *testing.T, open OpenFunc) {
 		must(t, e.s.SaveRegistration(e.ctx, r))
 	}
 
-	counts, err := e.s.LiveBindingCounts(e.ctx, sipsim.DefaultAccountID, now)
+	live, err := e.s.LiveBindings(e.ctx, sipsim.DefaultAccountID, now)
 	must(t, err)
-	wantEqual(t, "LiveBindingCounts", counts, map[int64]int{phones[0].ID: 2, phones[1].ID: 1})
+	// The expired binding of phones[2] counts neither as live nor as the
+	// next expiry.
+	wantEqual(t, "LiveBindings", live, sipsim.LiveBindings{
+		Count:      map[int64]int{phones[0].ID: 2, phones[1].ID: 1},
+		NextExpiry: now.Add(time.Minute),
+	})
 
-	counts, err = e.s.LiveBindingCounts(e.ctx, sipsim.DefaultAccountID+1, now)
+	live, err = e.s.LiveBindings(e.ctx, OtherAccountID, now)
 	must(t, err)
-	if len(counts) != 0 {
-		t.Fatalf("other account has registered phones %v", counts)
+	if len(live.Count) != 0 || !live.NextExpiry.IsZero() {
+		t.Fatalf("other account has registered phones %+v", live)
 	}
 }

@@ -65,6 +65,7 @@ type Store interface {
 	sipsim.AudioFileStore
 	sipsim.AccountStore
 	sipsim.NodeStore
+	sipsim.ListVersionStore
 	MetricCounter
 }
 
@@ -108,6 +109,8 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open) })
 	t.Run("Nodes", func(t *testing.T) { testNodes(t, open) })
 	t.Run("MetricCounts", func(t *testing.T) { testMetricCounts(t, open) })
+	t.Run("ListVersions", func(t *testing.T) { testListVersions(t, open) })
+	t.Run("TokenAndListVersion", func(t *testing.T) { testTokenAndListVersion(t, open) })
 }
 
 // env is one test's store and the clock it was opened with.

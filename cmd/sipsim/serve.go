@@ -202,7 +202,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger) error {
 	var stopping atomic.Bool
 	handler := httpapi.NewServer(httpapi.Config{
 		Logger: log.With("component", "http"), Now: now,
-		Tokens: db, Accounts: db, Phones: db, Registrations: db, Calls: svc,
+		Tokens: db, Accounts: db, Phones: db, Registrations: db, ListVersions: db, Calls: svc,
 		Tags: db, Webhooks: db, Idempotency: db, Events: db, Bus: bus, NewWebhookSecret: events.NewSecret,
 		AudioFiles: db, Recordings: svc, CheckWebhookAddress: events.NewAddressGuard(webhookNetworks).Check,
 		Ready:          func() bool { return !stopping.Load() && engine.Ready() },

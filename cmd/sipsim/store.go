@@ -23,6 +23,7 @@ import (
 type store interface {
 	sipsim.PhoneStore
 	sipsim.RegistrationStore
+	sipsim.ListVersionStore
 	sipsim.CallStore
 	sipsim.TokenStore
 	sipsim.EventStore
