@@ -28,8 +28,9 @@ func windowQueries(who string) (count, nth string) {
 
 // talkTimeQuery is, for an account, the milliseconds of talk of its calls
 // that ended on a UTC day (account_daily_talk, kept by triggers: 010),
-// and, in days, the talk so far of its calls in progress (index
-// calls_account_status_created, 002; as many rows as calls at once).
+// and, in days, the talk so far of its calls in progress (read from the
+// index calls_account_status_created alone, 012; as many entries as calls
+// at once).
 const talkTimeQuery = `SELECT
 	COALESCE((SELECT talk_ms FROM account_daily_talk WHERE account_id = ? AND day = ?), 0),
 	COALESCE((SELECT SUM(julianday(?) - julianday(answered_at)) FROM calls
@@ -111,7 +112,7 @@ func (db *DB) TalkTime(ctx context.Context, accountID int64, day time.Time) (tim
 		endedMS  int64
 		openDays float64
 	)
-	err := db.reader.QueryRowContext(ctx, talkTimeQuery,
+	err := db.keptRow(ctx, talkTimeQuery,
 		accountID, day.UTC().Format(time.DateOnly),
 		encodeTime(db.stamp()), accountID, string(sipsim.CallInProgress)).Scan(&endedMS, &openDays)
 	if err != nil {

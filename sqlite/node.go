@@ -131,6 +131,9 @@ func (db *DB) conditionalWrite(ctx context.Context, c *sipsim.Call, ev *sipsim.C
 		if err != nil {
 			return err
 		}
+		if ev == nil {
+			return nil
+		}
 		// The event's snapshot shows the tags the call has at this moment.
 		if err := loadCallTags(ctx, tx, []*sipsim.Call{c}); err != nil {
 			return err

@@ -77,6 +77,19 @@ func TestQueryPlans(t *testing.T) {
 			if !strings.Contains(plan, "INDEX "+tt.index+" ") || strings.Contains(plan, "TEMP B-TREE") {
 				t.Fatalf("plan:\n%s\nwant a search of %s without a sort", plan, tt.index)
 			}
+
 		})
+	}
+}
+
+// TestTalkTimeReadsTheIndexAlone checks the daily-minutes sum of every
+// call placed: the status index alone must answer it (migration 012),
+// without reading each call in progress.
+func TestTalkTimeReadsTheIndexAlone(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "sipsim.db"), fixedClock())
+	acct := sipsim.DefaultAccountID
+	plan := queryPlan(t, db, talkTimeQuery, acct, "2024-06-20", encodeTime(time.Now()), acct, string(sipsim.CallInProgress))
+	if !strings.Contains(plan, "COVERING INDEX calls_account_status_created ") {
+		t.Fatalf("plan:\n%s\nwant calls_account_status_created to cover the sum", plan)
 	}
 }
