@@ -78,8 +78,19 @@ func (s *Service) begin(c *sipsim.Call) (context.Context, func(sipsim.CallProgre
 			close(rc.done)
 		}()
 		ours := true
-		for st := range steps {
-			if ours && !s.record(c, st) {
+		var held *step // taken from steps while gathering details, not yet recorded
+		for {
+			var st step
+			if held != nil {
+				st, held = *held, nil
+			} else if next, ok := <-steps; ok {
+				st = next
+			} else {
+				break
+			}
+			var details []step
+			details, held = queuedDetails(st, steps)
+			if ours && !s.record(c, st, details) {
 				ours = false
 				s.log.Warn("another node closed this call as node_lost while this node could not heartbeat: hanging it up, its record stands",
 					"call_id", c.ID, "phone_id", c.PhoneID, "node_id", s.cfg.Node.ID)
@@ -98,16 +109,61 @@ func (s *Service) begin(c *sipsim.Call) (context.Context, func(sipsim.CallProgre
 	return ctx, progress, finish
 }
 
-// record applies one step to the call and stores it with its event. A
+// queuedDetails takes, without waiting, the eventless steps queued right
+// behind st: they are stored in st's write. A call's seven steps were
+// seven writes; the agent's 180 (right after its INVITE went out) and the
+// target being dialled (as the agent answers) are almost always queued
+// by the time the step before them is stored. It returns, as held, the
+// first step it took that is not a detail. An outcome is never merged:
+// it is the last step.
+func queuedDetails(st step, steps <-chan step) (details []step, held *step) {
+	if st.outcome != nil {
+		return nil, nil
+	}
+	for {
+		select {
+		case next, ok := <-steps:
+			if !ok {
+				return details, nil
+			}
+			if !eventless(next) {
+				return details, &next
+			}
+			details = append(details, next)
+		default:
+			return details, nil
+		}
+	}
+}
+
+// eventless reports whether apply returns no event for st: a step that
+// only fills in a detail of the call. TestEventlessStepsAreThoseWithoutEvents
+// keeps it and apply in agreement.
+func eventless(st step) bool {
+	if st.progress == nil {
+		return false
+	}
+	switch st.progress.Kind {
+	case sipsim.ProgressAgentRinging, sipsim.ProgressTargetDialing:
+		return true
+	}
+	return false
+}
+
+// record applies one step to the call, then the eventless details queued
+// behind it, and stores them in one write with the step's event. A
 // failed write is logged and the next step still applies: the final
 // outcome must reach the database even if an intermediate write failed;
 // a final outcome that could not be stored is kept and stored again once
 // the node can write (see fence.go, unstored_end.go). record reports
 // false when the store refused the write because the call is no longer
 // on this node.
-func (s *Service) record(c *sipsim.Call, st step) bool {
+func (s *Service) record(c *sipsim.Call, st step, details []step) bool {
 	now := s.cfg.Now()
 	ev := apply(c, st, now)
+	for _, d := range details {
+		apply(c, d, now)
+	}
 	c.UpdatedAt = now
 	// Not the caller's context: a call must be recorded even after the HTTP
 	// request that started it has finished.
