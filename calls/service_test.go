@@ -183,6 +183,15 @@ func TestCallRecordsEveryStep(t *testing.T) {
 	if !slices.Equal(seq, want) {
 		t.Fatalf("timeline = %v\nwant %v", seq, want)
 	}
+	// No timeline for a call that is not there, or not the account's.
+	for _, q := range []struct {
+		account int64
+		id      string
+	}{{sipsim.DefaultAccountID, "call_nobody"}, {sipsim.DefaultAccountID + 1, c.ID}} {
+		if _, err := f.svc.CallEvents(t.Context(), q.account, q.id); sipsim.ErrorCode(err) != sipsim.ENOTFOUND {
+			t.Fatalf("events of %s in account %d: %v, want ENOTFOUND", q.id, q.account, err)
+		}
+	}
 	plan := tel.plans[0]
 	if plan.AgentRingTimeout != 30*time.Second || plan.TargetRingTimeout != 60*time.Second || len(plan.Contacts) != 1 {
 		t.Fatalf("plan = %+v", plan)
