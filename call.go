@@ -355,3 +355,38 @@ type CallService interface {
 	// over returns it unchanged. ENOTFOUND.
 	CancelCall(ctx context.Context, accountID int64, id string) (*Call, error)
 }
+
+// Clone returns a deep copy of c: no pointer or slice in it is shared
+// with c, so the copy stays as it is while c goes on changing (an event's
+// snapshot of its call).
+func (c *Call) Clone() *Call {
+	cp := *c
+	cp.AnsweredAt = cloneTime(c.AnsweredAt)
+	cp.EndedAt = cloneTime(c.EndedAt)
+	cp.AgentLeg = c.AgentLeg.clone()
+	cp.TargetLeg = c.TargetLeg.clone()
+	if c.Tags != nil {
+		cp.Tags = append(make([]Tag, 0, len(c.Tags)), c.Tags...)
+	}
+	if c.Dispatch != nil {
+		d := *c.Dispatch
+		cp.Dispatch = &d
+	}
+	return &cp
+}
+
+func (l Leg) clone() Leg {
+	l.StartedAt = cloneTime(l.StartedAt)
+	l.RingingAt = cloneTime(l.RingingAt)
+	l.AnsweredAt = cloneTime(l.AnsweredAt)
+	l.EndedAt = cloneTime(l.EndedAt)
+	return l
+}
+
+func cloneTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := *t
+	return &v
+}

@@ -3,6 +3,7 @@ package sipsim
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +91,37 @@ func TestCallerID(t *testing.T) {
 	p.OutboundSetting.OutboundNumber = &out
 	if p.CallerID() != out {
 		t.Fatal("outbound_number wins")
+	}
+}
+
+func TestCallCloneSharesNothing(t *testing.T) {
+	at := func(s int) *time.Time { v := time.Date(2024, 1, 15, 10, 30, s, 0, time.UTC); return &v }
+	c := &Call{
+		ID: "call_x", Status: CallCompleted, AnsweredAt: at(3), EndedAt: at(9),
+		AgentLeg:  Leg{Status: LegCompleted, StartedAt: at(0), RingingAt: at(1), AnsweredAt: at(2), EndedAt: at(9)},
+		TargetLeg: Leg{Status: LegCompleted, StartedAt: at(2), RingingAt: at(2), AnsweredAt: at(3), EndedAt: at(9)},
+		Tags:      []Tag{{ID: 1, Name: "lead"}},
+		Dispatch:  &CallDispatch{CallerIDName: "Acme"},
+	}
+	cp := c.Clone()
+	if !reflect.DeepEqual(cp, c) {
+		t.Fatalf("clone = %+v\nwant %+v", cp, c)
+	}
+	// Change everything c points to: the clone must not move.
+	for _, p := range []*time.Time{c.AnsweredAt, c.EndedAt, c.AgentLeg.StartedAt, c.AgentLeg.RingingAt,
+		c.AgentLeg.AnsweredAt, c.AgentLeg.EndedAt, c.TargetLeg.StartedAt, c.TargetLeg.RingingAt,
+		c.TargetLeg.AnsweredAt, c.TargetLeg.EndedAt} {
+		*p = p.Add(time.Hour)
+	}
+	c.Tags[0].Name = "changed"
+	c.Dispatch.CallerIDName = "changed"
+	if cp.AnsweredAt.Equal(*c.AnsweredAt) || cp.AgentLeg.RingingAt.Equal(*c.AgentLeg.RingingAt) ||
+		cp.TargetLeg.EndedAt.Equal(*c.TargetLeg.EndedAt) || cp.Tags[0].Name != "lead" || cp.Dispatch.CallerIDName != "Acme" {
+		t.Fatalf("the clone moved with the original: %+v", cp)
+	}
+	// No tags stays no tags, and an empty list stays empty: a clone
+	// equals what decoding the call's JSON gives.
+	if (&Call{}).Clone().Tags != nil || (&Call{Tags: []Tag{}}).Clone().Tags == nil {
+		t.Fatal("nil and empty tags not kept apart")
 	}
 }

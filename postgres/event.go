@@ -59,12 +59,11 @@ func insertEvent(ctx context.Context, tx pgx.Tx, c *sipsim.Call, ev *sipsim.Call
 	if err != nil {
 		return fmt.Errorf("call snapshot: %w", err)
 	}
-	// Decoding what is stored gives the caller a deep copy, sharing no
-	// pointer with c, that equals what Events returns.
-	ev.Call = new(sipsim.Call)
-	if err := json.Unmarshal(snapshot, ev.Call); err != nil {
-		return fmt.Errorf("call snapshot: %w", err)
-	}
+	// A deep copy, sharing no pointer with c, that equals what Events
+	// decodes from the stored snapshot (storetest checks the two): c's
+	// times are already in the store's form. Decoding the snapshot made
+	// the copy before, at 3% of the server's CPU (bench/caps).
+	ev.Call = c.Clone()
 	// The account's event lock (see lockEventsQuery), the event and its
 	// outbox rows go in one round trip: the lock is held from here to the
 	// commit, and each round trip under it was one more wait for every

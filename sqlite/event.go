@@ -57,12 +57,11 @@ func insertEvent(ctx context.Context, tx writeTx, c *sipsim.Call, ev *sipsim.Cal
 	if err != nil {
 		return fmt.Errorf("call snapshot: %w", err)
 	}
-	// Decoding what is stored gives the caller a deep copy, sharing no
-	// pointer with c, that equals what Events returns.
-	ev.Call = new(sipsim.Call)
-	if err := json.Unmarshal(snapshot, ev.Call); err != nil {
-		return fmt.Errorf("call snapshot: %w", err)
-	}
+	// A deep copy, sharing no pointer with c, that equals what Events
+	// decodes from the stored snapshot (storetest checks the two): c's
+	// times are already in the store's form. Decoding the snapshot made
+	// the copy before, at 3% of the server's CPU (bench/caps).
+	ev.Call = c.Clone()
 	err = tx.QueryRowContext(ctx, `
 		INSERT INTO call_events (account_id, call_id, type, status, at, call_snapshot)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
