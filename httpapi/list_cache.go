@@ -126,10 +126,9 @@ type listBuild func() (data any, until time.Time, next string, err error)
 // serveList answers a list request from the kept rendering of key if the
 // list has not changed since it was made, else builds, keeps and answers
 // it. The version, read with the token, comes before the list: a write
-// landing in between
-// leaves a rendering newer than its version, which the next request
-// replaces, never one older. paginated lists have next_cursor in their
-// envelope.
+// landing in between leaves a rendering newer than its version, which
+// the next request replaces, never one older. paginated lists have
+// next_cursor in their envelope.
 func serveList(w http.ResponseWriter, r *http.Request, cfg Config, key listKey, paginated bool, build listBuild) {
 	version, ok := r.Context().Value(listVersionKey{}).(int64)
 	if !ok {
