@@ -1,57 +1,29 @@
 package sqlite
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/sipsim/sipsim"
+	"github.com/sipsim/sipsim/storetest"
 )
 
-// A database that already holds ended calls when 010 is applied must get
-// their talk counted: the migration fills account_daily_talk from the
-// calls. The store writes the calls; 010 is then undone by hand and
-// applied again.
+// Migration 010, undone by hand and applied again over ended calls.
 func TestDailyTalkMigrationCountsExistingCalls(t *testing.T) {
 	now := time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC)
 	db := openTest(t, filepath.Join(t.TempDir(), "s.db"), func() time.Time { return now })
-	ctx := t.Context()
-	p := &sipsim.Phone{AccountID: sipsim.DefaultAccountID, Name: "Desk", Status: sipsim.PhoneActive,
-		InternalNumber: 100, Country: "FR", SIPRealm: "sipsim"}
-	if err := db.CreatePhone(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	// Two calls ended today (90 s and 30.5 s), one yesterday (60 s).
-	for i, talk := range []struct{ answered, ended time.Duration }{
-		{-time.Hour, -time.Hour + 90*time.Second},
-		{-2 * time.Hour, -2*time.Hour + 30500*time.Millisecond},
-		{-11 * time.Hour, -11*time.Hour + time.Minute},
-	} {
-		answered, ended := now.Add(talk.answered), now.Add(talk.ended)
-		c := &sipsim.Call{ID: fmt.Sprintf("call_%d", i), AccountID: sipsim.DefaultAccountID, PhoneID: p.ID,
-			TargetNumber: "+33698765432", Direction: "outbound", Source: "api",
-			Status: sipsim.CallCompleted, EndedReason: sipsim.ReasonTargetHangup, AnsweredAt: &answered, EndedAt: &ended}
-		if err := db.CreateCall(ctx, c, nil, sipsim.CallLimits{}); err != nil {
-			t.Fatal(err)
+	storetest.RunDailyTalkMigration(t, db, now, func(ctx context.Context) error {
+		for _, undo := range []string{
+			"DROP TRIGGER calls_talk_on_insert", "DROP TRIGGER calls_talk_on_update", "DROP TABLE account_daily_talk",
+			"CREATE INDEX calls_account_ended ON calls (account_id, ended_at, answered_at)",
+			"DELETE FROM schema_migrations WHERE version = 10",
+		} {
+			if _, err := db.writer.ExecContext(ctx, undo); err != nil {
+				return fmt.Errorf("%s: %w", undo, err)
+			}
 		}
-	}
-	for _, undo := range []string{
-		"DROP TRIGGER calls_talk_on_insert", "DROP TRIGGER calls_talk_on_update", "DROP TABLE account_daily_talk",
-		"CREATE INDEX calls_account_ended ON calls (account_id, ended_at, answered_at)",
-		"DELETE FROM schema_migrations WHERE version = 10",
-	} {
-		if _, err := db.writer.ExecContext(ctx, undo); err != nil {
-			t.Fatalf("%s: %v", undo, err)
-		}
-	}
-	if err := migrate(ctx, db.writer, migrations, now); err != nil {
-		t.Fatal(err)
-	}
-	for day, want := range map[time.Time]time.Duration{now: 120500 * time.Millisecond, now.Add(-24 * time.Hour): time.Minute} {
-		got, err := db.TalkTime(ctx, sipsim.DefaultAccountID, day)
-		if err != nil || got != want {
-			t.Errorf("TalkTime(%s) = %s, %v; want %s", day.Format(time.DateOnly), got, err, want)
-		}
-	}
+		return migrate(ctx, db.writer, migrations, now)
+	})
 }
