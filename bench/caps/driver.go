@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/sipsim/sipsim/bench/internal/rig"
 )
 
 // attempt is one click-to-call the driver placed.
@@ -45,27 +46,18 @@ func newDriver(phones []phone, timeout time.Duration) *driver {
 // step posts rate calls per second to url for d and returns every attempt
 // once all have their answers.
 func (dr *driver) step(ctx context.Context, url string, rate int, d time.Duration) ([]*attempt, error) {
-	n := int(float64(rate) * d.Seconds())
-	interval := time.Second / time.Duration(rate)
-	attempts := make([]*attempt, n)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range n {
-		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
-			select {
-			case <-ctx.Done():
-				wg.Wait()
-				return nil, ctx.Err()
-			case <-time.After(wait):
-			}
-		}
-		a := &attempt{Phone: dr.phones[dr.next%len(dr.phones)]}
-		dr.next++
-		attempts[i] = a
-		target := fmt.Sprintf("+3314%07d", dr.next%10_000_000)
-		wg.Go(func() { dr.post(ctx, url, a, target) })
+	attempts := make([]*attempt, int(float64(rate)*d.Seconds()))
+	first := dr.next
+	for i := range attempts {
+		attempts[i] = &attempt{Phone: dr.phones[(first+i)%len(dr.phones)]}
 	}
-	wg.Wait()
+	dr.next += len(attempts)
+	err := rig.OpenLoop(ctx, rate, len(attempts), func(i int) {
+		dr.post(ctx, url, attempts[i], fmt.Sprintf("+3314%07d", (first+i+1)%10_000_000))
+	})
+	if err != nil {
+		return nil, err
+	}
 	return attempts, nil
 }
 

@@ -1,13 +1,8 @@
 package main
 
 import (
-	"bufio"
 	_ "embed"
-	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/sipsim/sipsim/bench/internal/rig"
 )
@@ -33,38 +28,13 @@ func startSIPp(parent, name, scenario string, vars any, port, mediaPort int) (*s
 	return &sipp{s}, nil
 }
 
-// failedCalls reads SIPp's cumulative failed-call counter from the last
-// line of its statistics file.
+// failedCalls reads SIPp's cumulative failed-call counter.
 func (s *sipp) failedCalls() (int, error) {
-	f, err := os.Open(filepath.Join(s.Dir, "stat.csv"))
+	n, err := s.Counters("FailedCall(C)")
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
-	var header, last string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<16), 1<<20)
-	for sc.Scan() {
-		if header == "" {
-			header = sc.Text()
-		} else {
-			last = sc.Text()
-		}
-	}
-	if last == "" {
-		return 0, fmt.Errorf("sipp %s: no statistics yet", s.Name)
-	}
-	col := -1
-	for i, name := range strings.Split(header, ";") {
-		if name == "FailedCall(C)" {
-			col = i
-		}
-	}
-	fields := strings.Split(last, ";")
-	if col < 0 || col >= len(fields) {
-		return 0, fmt.Errorf("sipp %s: no FailedCall(C) in stat.csv", s.Name)
-	}
-	return strconv.Atoi(fields[col])
+	return n[0], nil
 }
 
 func (s *sipp) messagesPath() string { return filepath.Join(s.Dir, "messages.log") }

@@ -121,7 +121,7 @@ func (b *bench) runStep(ctx context.Context, rate int, o options) (*step, error)
 	}
 	s := &step{System: b.sys.Name(), Rate: rate, Attempts: attempts}
 	// The calls placed last end a hold time later; their CPU counts.
-	if err := sleep(ctx, o.hold+time.Second); err != nil {
+	if err := rig.Sleep(ctx, o.hold+time.Second); err != nil {
 		return nil, err
 	}
 	cpu1, err := rig.CPUTime(b.sys.PID())
@@ -150,7 +150,7 @@ func (b *bench) runStep(ctx context.Context, rate int, o options) (*step, error)
 		}
 	}
 	// SIPp writes its statistics every second.
-	if err := sleep(ctx, 1200*time.Millisecond); err != nil {
+	if err := rig.Sleep(ctx, 1200*time.Millisecond); err != nil {
 		return nil, err
 	}
 	if !b.pp.agents.Alive() || !b.pp.carrier.Alive() {
@@ -246,13 +246,4 @@ func cpuPerCallPassing(steps []*step) time.Duration {
 		return 0
 	}
 	return cpu / time.Duration(n)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
 }

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sipsim/sipsim/bench/internal/rig"
 )
 
 // rpcConnections is how many keep-alive connections the CRM side keeps.
@@ -51,29 +52,12 @@ type attempt struct {
 	Err     error
 }
 
-// step requests rate calls per second for d, open loop (RFC 7501): the
-// n-th request of the step goes out at start + n/rate whether or not the
-// earlier ones were answered. It returns once every request has its
-// answer.
+// step requests rate calls per second for d, open loop (rig.OpenLoop).
+// It returns once every request has its answer.
 func (b *bridger) step(ctx context.Context, rate int, d time.Duration) ([]attempt, error) {
-	n := int(float64(rate) * d.Seconds())
-	interval := time.Second / time.Duration(rate)
-	attempts := make([]attempt, n)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range n {
-		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
-			select {
-			case <-ctx.Done():
-				wg.Wait()
-				return nil, ctx.Err()
-			case <-time.After(wait):
-			}
-		}
-		wg.Go(func() { attempts[i] = b.bridge(ctx) })
-	}
-	wg.Wait()
-	return attempts, ctx.Err()
+	attempts := make([]attempt, int(float64(rate)*d.Seconds()))
+	err := rig.OpenLoop(ctx, rate, len(attempts), func(i int) { attempts[i] = b.bridge(ctx) })
+	return attempts, err
 }
 
 type rpcResponse struct {

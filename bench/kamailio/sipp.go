@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	_ "embed"
 	"fmt"
 	"maps"
@@ -59,45 +58,13 @@ func (c callCounts) minus(o callCounts) callCounts {
 	return callCounts{c.Successful - o.Successful, c.Failed - o.Failed}
 }
 
-// counts reads the last line of stat.csv.
+// counts reads SIPp's cumulative call counters.
 func (s *sipp) counts() (callCounts, error) {
-	f, err := os.Open(filepath.Join(s.Dir, "stat.csv"))
+	n, err := s.Counters("SuccessfulCall(C)", "FailedCall(C)")
 	if err != nil {
 		return callCounts{}, err
 	}
-	defer f.Close()
-	var header, last string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<16), 1<<20)
-	for sc.Scan() {
-		if header == "" {
-			header = sc.Text()
-		} else if sc.Text() != "" {
-			last = sc.Text()
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return callCounts{}, err
-	}
-	if last == "" {
-		return callCounts{}, fmt.Errorf("sipp %s: no statistics yet", s.Name)
-	}
-	columns := strings.Split(header, ";")
-	fields := strings.Split(last, ";")
-	value := func(name string) (int, error) {
-		for i, c := range columns {
-			if c == name && i < len(fields) {
-				return strconv.Atoi(fields[i])
-			}
-		}
-		return 0, fmt.Errorf("sipp %s: no %s in stat.csv", s.Name, name)
-	}
-	var c callCounts
-	if c.Successful, err = value("SuccessfulCall(C)"); err != nil {
-		return c, err
-	}
-	c.Failed, err = value("FailedCall(C)")
-	return c, err
+	return callCounts{Successful: n[0], Failed: n[1]}, nil
 }
 
 func (s *sipp) errorsTail() string {

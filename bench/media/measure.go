@@ -67,7 +67,7 @@ const minSendRate = 49
 // window and the relay's RSS at its end.
 func measure(ctx context.Context, t target, g *generator, calls int, settle, window time.Duration, rssBase int64) (stepResult, error) {
 	r := stepResult{target: t.name(), calls: calls}
-	if err := sleep(ctx, settle); err != nil {
+	if err := rig.Sleep(ctx, settle); err != nil {
 		return r, err
 	}
 	var legs []*leg
@@ -95,7 +95,7 @@ func measure(ctx context.Context, t target, g *generator, calls int, settle, win
 	for _, l := range legs {
 		l.rx.openWindow(l.partner.Load().sent.Load())
 	}
-	if err := sleep(ctx, window); err != nil {
+	if err := rig.Sleep(ctx, window); err != nil {
 		return r, err
 	}
 	jitters := make([]float64, 0, len(legs))
@@ -146,15 +146,6 @@ func meanP99(v []float64) (mean, p99 float64) {
 		sum += x
 	}
 	return sum / float64(len(v)), v[min(len(v)-1, len(v)*99/100)]
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
 }
 
 // String is the step's table line.

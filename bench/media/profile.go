@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/sipsim/sipsim/bench/internal/rig"
 )
 
 // profileCapture is a CPU profile of sipsim being taken over one
@@ -30,7 +32,7 @@ func startProfile(ctx context.Context, addr string, delay, window time.Duration,
 }
 
 func fetchProfile(ctx context.Context, addr string, delay, window time.Duration, file string) error {
-	if err := sleep(ctx, delay); err != nil {
+	if err := rig.Sleep(ctx, delay); err != nil {
 		return err
 	}
 	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(window.Seconds()))

@@ -1,12 +1,15 @@
 package rig
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"text/template"
 	"time"
 )
@@ -76,4 +79,42 @@ func firstBytes(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// Counters reads the named columns (e.g. "FailedCall(C)", SIPp's
+// cumulative counters) from the last line of stat.csv.
+func (s *SIPp) Counters(columns ...string) ([]int, error) {
+	f, err := os.Open(filepath.Join(s.Dir, "stat.csv"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var header, last string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	for sc.Scan() {
+		if header == "" {
+			header = sc.Text()
+		} else if sc.Text() != "" {
+			last = sc.Text()
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if last == "" {
+		return nil, fmt.Errorf("sipp %s: no statistics yet", s.Name)
+	}
+	names, fields := strings.Split(header, ";"), strings.Split(last, ";")
+	out := make([]int, len(columns))
+	for j, want := range columns {
+		i := slices.Index(names, want)
+		if i < 0 || i >= len(fields) {
+			return nil, fmt.Errorf("sipp %s: no %s in stat.csv", s.Name, want)
+		}
+		if out[j], err = strconv.Atoi(fields[i]); err != nil {
+			return nil, fmt.Errorf("sipp %s: %s: %w", s.Name, want, err)
+		}
+	}
+	return out, nil
 }
