@@ -64,6 +64,9 @@ type DB struct {
 	// notices sends the notifications of stored events
 	// (event_notifier.go).
 	notices *eventNotifier
+	// tokenReads batches the token reads of concurrent requests
+	// (token_reads.go).
+	tokenReads *tokenReads
 }
 
 var (
@@ -104,6 +107,7 @@ func Open(ctx context.Context, url string, now func() time.Time) (*DB, error) {
 		return nil
 	}
 	db := &DB{now: now}
+	db.tokenReads = &tokenReads{run: db.readTokens}
 	if err := db.setUp(ctx, cfg.ConnConfig); err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", classify(err))
 	}

@@ -3,6 +3,10 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -52,44 +56,111 @@ func (db *DB) CreateToken(ctx context.Context, t *sipsim.Token) error {
 
 func errTokenNotFound() error { return sipsim.Errorf(sipsim.ENOTFOUND, "Token not found") }
 
-// liveTokenColumns and liveTokenFrom read a live token by the hash of
-// its secret, $1, at now, $2.
-const (
-	liveTokenColumns = `t.id, t.account_id, t.name, t.scopes, t.hash, t.created_at, t.expires_at, t.client_id`
-	liveTokenFrom    = ` FROM tokens t WHERE t.hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2)`
-)
-
-// TokenByHash finds a live token by the hash of its secret.
+// TokenByHash finds a live token by the hash of its secret. The read is
+// batched with the others in flight (token_reads.go).
 func (db *DB) TokenByHash(ctx context.Context, hash string) (*sipsim.Token, error) {
-	return db.liveToken(ctx, "SELECT "+liveTokenColumns+liveTokenFrom, []any{hash, db.stamp()})
+	t, _, err := db.readToken(ctx, hash)
+	return t, err
 }
 
 // TokenAndListVersion implements sipsim.ListVersionStore: the token and
-// its account's version of list in one round trip.
+// its account's version of list, read in one statement with the other
+// token reads in flight.
 func (db *DB) TokenAndListVersion(ctx context.Context, hash string, list sipsim.List) (*sipsim.Token, int64, error) {
-	var version int64
-	t, err := db.liveToken(ctx, "SELECT "+liveTokenColumns+`,
-		COALESCE((SELECT version FROM list_versions v WHERE v.account_id = t.account_id AND v.list = $3), 0)`+liveTokenFrom,
-		[]any{hash, db.stamp(), string(list)}, &version)
-	return t, version, err
+	t, res, err := db.readToken(ctx, hash)
+	return t, res.version(list), err
 }
 
-// liveToken runs a query of liveTokenColumns, plus extra columns scanned
-// into extra.
-func (db *DB) liveToken(ctx context.Context, query string, args []any, extra ...any) (*sipsim.Token, error) {
-	var (
-		t      sipsim.Token
-		scopes []string
-	)
-	dest := append([]any{&t.ID, &t.AccountID, &t.Name, &scopes, &t.Hash, &t.CreatedAt, &t.ExpiresAt, &t.ClientID}, extra...)
-	err := db.pool.QueryRow(ctx, query, args...).Scan(dest...)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, errTokenNotFound()
-	} else if err != nil {
-		return nil, wrap("token by hash", err)
+func (db *DB) readToken(ctx context.Context, hash string) (*sipsim.Token, tokenReadResult, error) {
+	res, err := db.tokenReads.read(ctx, hash)
+	if err != nil {
+		return nil, res, wrap("token by hash", err)
 	}
-	t.Scopes = decodeScopes(scopes)
-	return &t, nil
+	if res.token == nil {
+		return nil, res, errTokenNotFound()
+	}
+	// Each request gets a token of its own: the requests of a batch that
+	// asked the same hash share one, and callers may keep what they get.
+	t := *res.token
+	t.Scopes = slices.Clone(t.Scopes)
+	if t.ExpiresAt != nil {
+		expires := *t.ExpiresAt
+		t.ExpiresAt = &expires
+	}
+	return &t, res, nil
+}
+
+// maxTokensPerStatement bounds the hashes one statement reads; a larger
+// batch is read in several. Each size is its own prepared statement.
+const maxTokensPerStatement = 32
+
+// tokenStatements[n] reads n hashes, $2 to $n+1, live at $1: a row per
+// token and list of its account, or one with a NULL list for an account
+// whose lists never changed. Placeholders rather than an array: PostgreSQL
+// plans "= ANY($1)" anew at every execution, which cost more than the
+// batching saved.
+var tokenStatements = func() []string {
+	stmts := make([]string, maxTokensPerStatement+1)
+	var in strings.Builder
+	for n := 1; n <= maxTokensPerStatement; n++ {
+		if n > 1 {
+			in.WriteString(", ")
+		}
+		fmt.Fprintf(&in, "$%d", n+1)
+		stmts[n] = `SELECT t.id, t.account_id, t.name, t.scopes, t.hash, t.created_at, t.expires_at, t.client_id, v.list, v.version
+			FROM tokens t LEFT JOIN list_versions v ON v.account_id = t.account_id
+			WHERE (t.expires_at IS NULL OR t.expires_at > $1) AND t.hash IN (` + in.String() + `)`
+	}
+	return stmts
+}()
+
+// readTokens reads a batch of hashes: for each, the live token and the
+// versions of its account's lists.
+func (db *DB) readTokens(ctx context.Context, hashes []string) ([]tokenReadResult, error) {
+	results := make([]tokenReadResult, len(hashes))
+	now := db.stamp()
+	for start := 0; start < len(hashes); start += maxTokensPerStatement {
+		chunk := hashes[start:min(start+maxTokensPerStatement, len(hashes))]
+		if err := db.readTokenChunk(ctx, now, chunk, results[start:]); err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
+}
+
+func (db *DB) readTokenChunk(ctx context.Context, now time.Time, hashes []string, results []tokenReadResult) error {
+	args := make([]any, 1, len(hashes)+1)
+	args[0] = now
+	at := make(map[string]int, len(hashes))
+	for i, h := range hashes {
+		args = append(args, h)
+		at[h] = i
+	}
+	rows, err := db.pool.Query(ctx, tokenStatements[len(hashes)], args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			t       sipsim.Token
+			scopes  []string
+			list    *string
+			version *int64
+		)
+		if err := rows.Scan(&t.ID, &t.AccountID, &t.Name, &scopes, &t.Hash, &t.CreatedAt, &t.ExpiresAt, &t.ClientID, &list, &version); err != nil {
+			return err
+		}
+		r := &results[at[t.Hash]]
+		if r.token == nil {
+			t.Scopes = decodeScopes(scopes)
+			r.token = &t
+		}
+		if list != nil {
+			r.versions = append(r.versions, listVersion{sipsim.List(*list), *version})
+		}
+	}
+	return rows.Err()
 }
 
 // RevokeToken deletes a token of the account.

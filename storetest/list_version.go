@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,4 +140,76 @@ func testTokenAndListVersion(t *testing.T, open OpenFunc) {
 	must(t, e.s.RevokeToken(e.ctx, sipsim.DefaultAccountID, tok.ID))
 	_, _, err = e.s.TokenAndListVersion(e.ctx, tok.Hash, sipsim.ListPhones)
 	wantCode(t, err, sipsim.ENOTFOUND, "Token not found")
+}
+
+// testConcurrentTokenReads reads tokens and list versions from many
+// goroutines at once, as the API does under load, while one of them
+// writes: every read gets its own token and its own list's version (a
+// store may answer concurrent reads together), and a read made after a
+// write returns sees that write.
+func testConcurrentTokenReads(t *testing.T, open OpenFunc) {
+	e := newEnv(t, open)
+	ours, theirs := listToken(t, e, sipsim.DefaultAccountID), listToken(t, e, OtherAccountID)
+	unknown := sipsim.HashToken("sipsim_unknown")
+	const readers, reads = 16, 40
+	var wg sync.WaitGroup
+	errs := make(chan error, readers+1)
+	for r := range readers {
+		wg.Go(func() {
+			for i := range reads {
+				var err error
+				switch (r + i) % 4 {
+				case 0:
+					var got *sipsim.Token
+					if got, err = e.s.TokenByHash(e.ctx, ours.Hash); err == nil && got.ID != ours.ID {
+						err = fmt.Errorf("TokenByHash(ours) = token %d, want %d", got.ID, ours.ID)
+					}
+				case 1:
+					var got *sipsim.Token
+					if got, _, err = e.s.TokenAndListVersion(e.ctx, theirs.Hash, sipsim.ListCalls); err == nil && got.ID != theirs.ID {
+						err = fmt.Errorf("TokenAndListVersion(theirs) = token %d, want %d", got.ID, theirs.ID)
+					}
+				case 2:
+					var v int64
+					// The other account's phones never change here.
+					if _, v, err = e.s.TokenAndListVersion(e.ctx, theirs.Hash, sipsim.ListPhones); err == nil && v != 0 {
+						err = fmt.Errorf("other account's phones version = %d, want 0", v)
+					}
+				case 3:
+					if _, _, err = e.s.TokenAndListVersion(e.ctx, unknown, sipsim.ListPhones); sipsim.ErrorCode(err) == sipsim.ENOTFOUND {
+						err = nil
+					} else if err == nil {
+						err = errors.New("unknown token found")
+					}
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		last := int64(0)
+		for i := range reads {
+			if err := e.s.CreatePhone(e.ctx, fullPhone(i+1)); err != nil {
+				errs <- err
+				return
+			}
+			_, v, err := e.s.TokenAndListVersion(e.ctx, ours.Hash, sipsim.ListPhones)
+			if err == nil && v <= last {
+				err = fmt.Errorf("phones version after phone %d was created = %d, not above %d", i+1, v, last)
+			}
+			if err != nil {
+				errs <- err
+				return
+			}
+			last = v
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

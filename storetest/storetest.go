@@ -110,6 +110,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("Nodes", func(t *testing.T) { testNodes(t, open) })
 	t.Run("MetricCounts", func(t *testing.T) { testMetricCounts(t, open) })
 	t.Run("ListVersions", func(t *testing.T) { testListVersions(t, open) })
+	t.Run("ConcurrentTokenReads", func(t *testing.T) { testConcurrentTokenReads(t, open) })
 	t.Run("TokenAndListVersion", func(t *testing.T) { testTokenAndListVersion(t, open) })
 }
 
