@@ -2,6 +2,7 @@ package main
 
 import "runtime"
 
-// numCPU is the GOMAXPROCS the servers start with: both are Go processes
-// on this machine with no GOMAXPROCS set.
+// numCPU is the cores the servers share. Neither is given GOMAXPROCS:
+// the bare handler runs with Go's default (the cores), sipsim with its own
+// (one more, internal/tuning), as each would in production.
 func numCPU() int { return runtime.NumCPU() }

@@ -134,7 +134,7 @@ func run(ctx context.Context, o options) error {
 	}
 	defer bare.stop()
 
-	fmt.Printf("bench/api: %s, %d workers, %v per target after %v warm-up, GOMAXPROCS of both servers = %d cores\n",
+	fmt.Printf("bench/api: %s, %d workers, %v per target after %v warm-up, %d cores; each server with its default GOMAXPROCS (bare: the cores, sipsim: one more)\n",
 		o.db, o.concurrency, o.duration, o.warmup, numCPU())
 	l := newLoader(o.concurrency, token)
 	type measured struct{ api, bare result }

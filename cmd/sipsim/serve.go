@@ -40,6 +40,7 @@ type serveConfig struct {
 	nodeName                            string
 	nodeLease                           time.Duration
 	pprofAddr, metricsAddr              string
+	heapFloorMiB                        int
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -68,6 +69,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&c.nodeLease, "node-lease", 15*time.Second, "on PostgreSQL, how long a node may miss heartbeats before the others close its calls as node_lost")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's profiler (/debug/pprof/) at this address, e.g. 127.0.0.1:6060; off by default, keep it on loopback")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (GET /metrics) at this address, e.g. 127.0.0.1:9090 or a private interface; off by default")
+	fs.IntVar(&c.heapFloorMiB, "heap-floor-mib", 512, "let the Go heap grow to this many MiB (at most a quarter of the memory) before collecting, where Go's default would collect sooner: fewer collections, a shorter post-dial delay tail; 0 for Go's default (as is GOGC in the environment)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -77,6 +79,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	if c.heapFloorMiB < 0 {
+		return usageError{"--heap-floor-mib must not be negative"}
+	}
+	defer tuneRuntime(c.heapFloorMiB, getenv, log)()
 	if err := serve(ctx, c, log); err != nil {
 		log.Error("sipsim stopped", "err", err)
 		return err
