@@ -19,8 +19,10 @@ type heldRuns struct {
 	release chan error    // ends the statement on the wire
 }
 
-func newHeldRuns() *heldRuns {
-	return &heldRuns{sent: make(chan []string, 16), release: make(chan error)}
+// newHeldRuns returns the run function and the tokenReads that uses it.
+func newHeldRuns() (*heldRuns, *tokenReads) {
+	h := &heldRuns{sent: make(chan []string, 16), release: make(chan error)}
+	return h, &tokenReads{run: h.run}
 }
 
 func (h *heldRuns) run(_ context.Context, hashes []string) ([]tokenReadResult, error) {
@@ -44,6 +46,17 @@ func (h *heldRuns) nextBatch(t *testing.T) []string {
 		t.Fatal("no batch was sent")
 		return nil
 	}
+}
+
+// readAlone asks hash while nothing else is in flight: it goes out at
+// once, alone, and stays on the wire until released.
+func (h *heldRuns) readAlone(ctx context.Context, t *testing.T, tr *tokenReads, hash string) <-chan readAnswer {
+	t.Helper()
+	ch := startRead(ctx, tr, hash)
+	if got := h.nextBatch(t); !slices.Equal(got, []string{hash}) {
+		t.Fatalf("batch = %v, want only %q", got, hash)
+	}
+	return ch
 }
 
 type readAnswer struct {
@@ -98,14 +111,10 @@ func waitGathered(t *testing.T, tr *tokenReads, n int) {
 // sent: each read starts after it was asked, so it sees every write
 // committed before that.
 func TestTokenReadsGatherWhileOneIsOnTheWire(t *testing.T) {
-	h := newHeldRuns()
-	tr := &tokenReads{run: h.run}
+	h, tr := newHeldRuns()
 	ctx := t.Context()
 
-	first := startRead(ctx, tr, "a")
-	if got := h.nextBatch(t); !slices.Equal(got, []string{"a"}) {
-		t.Fatalf("first batch = %v, want only the first read", got)
-	}
+	first := h.readAlone(ctx, t, tr, "a")
 	asked := []string{"b", "a", "c", "b"}
 	second := make([]<-chan readAnswer, len(asked))
 	for i, hash := range asked {
@@ -130,10 +139,7 @@ func TestTokenReadsGatherWhileOneIsOnTheWire(t *testing.T) {
 	}
 
 	// Idle again: the next read goes out at once, alone.
-	third := startRead(ctx, tr, "c")
-	if got := h.nextBatch(t); !slices.Equal(got, []string{"c"}) {
-		t.Fatalf("batch after idle = %v, want only the new read", got)
-	}
+	third := h.readAlone(ctx, t, tr, "c")
 	h.release <- nil
 	if got := answer(t, third); got.err != nil {
 		t.Fatal(got.err)
@@ -142,11 +148,9 @@ func TestTokenReadsGatherWhileOneIsOnTheWire(t *testing.T) {
 
 // A failed statement fails every read of its batch, and only those.
 func TestTokenReadsFailTheirBatchOnly(t *testing.T) {
-	h := newHeldRuns()
-	tr := &tokenReads{run: h.run}
+	h, tr := newHeldRuns()
 	ctx := t.Context()
-	first := startRead(ctx, tr, "a")
-	h.nextBatch(t)
+	first := h.readAlone(ctx, t, tr, "a")
 	second := startRead(ctx, tr, "b")
 	waitGathered(t, tr, 1)
 	broken := errors.New("connection lost")
@@ -164,11 +168,9 @@ func TestTokenReadsFailTheirBatchOnly(t *testing.T) {
 // A request that gives up stops waiting at once; the batch it started
 // still answers the others.
 func TestTokenReadsStopWaitingWithTheirContext(t *testing.T) {
-	h := newHeldRuns()
-	tr := &tokenReads{run: h.run}
+	h, tr := newHeldRuns()
 	ctx, cancel := context.WithCancel(t.Context())
-	gaveUp := startRead(ctx, tr, "a")
-	h.nextBatch(t)
+	gaveUp := h.readAlone(ctx, t, tr, "a")
 	cancel()
 	if got := answer(t, gaveUp); !errors.Is(got.err, context.Canceled) {
 		t.Fatalf("cancelled read: err = %v, want context.Canceled", got.err)
