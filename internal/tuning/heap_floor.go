@@ -7,8 +7,10 @@ import (
 	"sync"
 )
 
-// liveHeapMetric is the heap the last collection found reachable.
-const liveHeapMetric = "/gc/heap/live:bytes"
+// The runtime's measures the next collection's start is computed from:
+// it starts when the heap has grown by GOGC% of the live heap plus the
+// stacks and globals the collector scanned.
+var gcBaseMetrics = []string{"/gc/heap/live:bytes", "/gc/scan/stack:bytes", "/gc/scan/globals:bytes"}
 
 // HeapFloor lets the heap grow to floor bytes before the collector runs,
 // for as long as Go's default (a collection each time the heap doubles)
@@ -18,7 +20,7 @@ const liveHeapMetric = "/gc/heap/live:bytes"
 // is bounded by the larger of the two; GOMEMLIMIT still applies on top.
 //
 // A busy node collects several times less often for a bounded amount of
-// memory; an idle one may hold up to floor before it collects. It
+// memory; a small heap grows at most fivefold between collections. It
 // returns a function that puts the GC percentage back and stops.
 func HeapFloor(floor uint64) (stop func()) {
 	f := &heapFloor{floor: floor, before: debug.SetGCPercent(100)}
@@ -43,7 +45,8 @@ func (f *heapFloor) afterGC() {
 	if f.stopped {
 		return
 	}
-	debug.SetGCPercent(percentForFloor(f.floor, liveHeap()))
+	live, scanned := gcBase()
+	debug.SetGCPercent(percentForFloor(f.floor, live, scanned))
 	// Large enough not to be batched with other tiny objects, whose
 	// finalizers may never run.
 	sentinel := new([16]uintptr)
@@ -59,22 +62,39 @@ func (f *heapFloor) stop() {
 	}
 }
 
+// maxPercent bounds the GC percentage: the heap grows at most fivefold
+// between collections. A small heap (a node just started, or idle) then
+// does not wait for the floor, and a small error in what the runtime
+// reports cannot be multiplied into hundreds of megabytes: at start, with
+// 1 MB live, an unbounded percentage let the heap reach 928 MB before
+// the first collection.
+const maxPercent = 400
+
 // percentForFloor is the GC percentage that starts the next collection
-// when the heap reaches floor, given live bytes: never below Go's
-// default of 100.
-func percentForFloor(floor, live uint64) int {
-	if live == 0 || floor <= 2*live {
+// when the heap reaches floor, given the live heap and the bytes the
+// percentage applies to (the live heap, scanned stacks and globals): the
+// runtime's goal is live + base×GOGC/100. Never below Go's default of
+// 100, never above maxPercent.
+func percentForFloor(floor, live, base uint64) int {
+	if base == 0 || floor <= live+base {
 		return 100
 	}
-	const most = 1 << 20 // a live heap of a few bytes: any large value does
-	return int(min(floor*100/live-100, most))
+	return max(100, int(min((floor-live)*100/base, maxPercent)))
 }
 
-func liveHeap() uint64 {
-	s := []metrics.Sample{{Name: liveHeapMetric}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
+// gcBase reads the live heap and the base of the GC percentage as of the
+// last collection.
+func gcBase() (live, base uint64) {
+	s := make([]metrics.Sample, len(gcBaseMetrics))
+	for i, name := range gcBaseMetrics {
+		s[i].Name = name
 	}
-	return s[0].Value.Uint64()
+	metrics.Read(s)
+	var v [3]uint64
+	for i := range s {
+		if s[i].Value.Kind() == metrics.KindUint64 {
+			v[i] = s[i].Value.Uint64()
+		}
+	}
+	return v[0], v[0] + v[1] + v[2]
 }

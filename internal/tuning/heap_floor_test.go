@@ -10,17 +10,20 @@ import (
 func TestPercentForFloor(t *testing.T) {
 	const mib = 1 << 20
 	for _, c := range []struct {
-		floor, live uint64
-		want        int
+		floor, live, base uint64
+		want              int
 	}{
-		{512 * mib, 100 * mib, 412}, // next collection at 512 MiB
-		{512 * mib, 256 * mib, 100}, // doubling already reaches the floor
-		{512 * mib, 400 * mib, 100}, // past it: Go's default
-		{512 * mib, 0, 100},         // nothing measured yet
-		{512 * mib, 1, 1 << 20},     // a few bytes live: bounded
+		{512 * mib, 100 * mib, 100 * mib, 400}, // 412 would reach 512 MiB: bounded
+		{512 * mib, 100 * mib, 128 * mib, 321}, // stacks and globals count: 100 + 128×3.21 = 511
+		{512 * mib, 10 * mib, 110 * mib, 400},  // thousands of goroutines' stacks, little heap: bounded
+		{512 * mib, 120 * mib, 130 * mib, 301}, // bench/caps at 200/s, steady
+		{512 * mib, 256 * mib, 256 * mib, 100}, // doubling already reaches the floor
+		{512 * mib, 400 * mib, 400 * mib, 100}, // past it: Go's default
+		{512 * mib, 0, 0, 100},                 // nothing measured yet
+		{512 * mib, 1, 1, 400},                 // a few bytes live: bounded
 	} {
-		if got := percentForFloor(c.floor, c.live); got != c.want {
-			t.Errorf("percentForFloor(%d MiB, %d B) = %d, want %d", c.floor/mib, c.live, got, c.want)
+		if got := percentForFloor(c.floor, c.live, c.base); got != c.want {
+			t.Errorf("percentForFloor(%d MiB, %d B live, %d B base) = %d, want %d", c.floor/mib, c.live, c.base, got, c.want)
 		}
 	}
 }
@@ -45,13 +48,14 @@ func TestHeapFloorFollowsCollections(t *testing.T) {
 	runtime.GC()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		want := percentForFloor(floor, liveHeap())
+		live, base := gcBase()
+		want := percentForFloor(floor, live, base)
 		got := gcPercent()
 		if got == want && got > 100 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after a collection GC percent = %d, want %d (live heap %d B)", got, want, liveHeap())
+			t.Fatalf("after a collection GC percent = %d, want %d (live heap %d B, base %d B)", got, want, live, base)
 		}
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
