@@ -96,9 +96,10 @@ const maxTokensPerStatement = 32
 
 // tokenStatements[n] reads n hashes, $2 to $n+1, live at $1: a row per
 // token and list of its account, or one with a NULL list for an account
-// whose lists never changed. Placeholders rather than an array: PostgreSQL
-// plans "= ANY($1)" anew at every execution, which cost more than the
-// batching saved.
+// whose lists never changed. Placeholders rather than one array
+// argument: "= ANY($1)" cost 150-170 µs for one hash where the statement
+// it replaced cost 75-105 µs (docs/benchmarks.md, "Fifth change"), and
+// most batches hold one hash.
 var tokenStatements = func() []string {
 	stmts := make([]string, maxTokensPerStatement+1)
 	var in strings.Builder
@@ -131,10 +132,8 @@ func (db *DB) readTokens(ctx context.Context, hashes []string) ([]tokenReadResul
 func (db *DB) readTokenChunk(ctx context.Context, now time.Time, hashes []string, results []tokenReadResult) error {
 	args := make([]any, 1, len(hashes)+1)
 	args[0] = now
-	at := make(map[string]int, len(hashes))
-	for i, h := range hashes {
+	for _, h := range hashes {
 		args = append(args, h)
-		at[h] = i
 	}
 	rows, err := db.pool.Query(ctx, tokenStatements[len(hashes)], args...)
 	if err != nil {
@@ -151,7 +150,9 @@ func (db *DB) readTokenChunk(ctx context.Context, now time.Time, hashes []string
 		if err := rows.Scan(&t.ID, &t.AccountID, &t.Name, &scopes, &t.Hash, &t.CreatedAt, &t.ExpiresAt, &t.ClientID, &list, &version); err != nil {
 			return err
 		}
-		r := &results[at[t.Hash]]
+		// A chunk holds at most maxTokensPerStatement distinct hashes: a
+		// scan finds the row's read as fast as a map would.
+		r := &results[slices.Index(hashes, t.Hash)]
 		if r.token == nil {
 			t.Scopes = decodeScopes(scopes)
 			r.token = &t

@@ -24,18 +24,19 @@ func tuneRuntime(heapFloorMiB int, getenv func(string) string, log *slog.Logger)
 	tuned.Lock()
 	defer tuned.Unlock()
 	floorBytes := tuning.CapToMemory(uint64(heapFloorMiB) << 20)
+	useFloor := getenv("GOGC") == "" && heapFloorMiB > 0
 	floor := "off"
 	switch {
 	case getenv("GOGC") != "":
 		floor = "off (GOGC is set)"
-	case heapFloorMiB > 0:
+	case useFloor:
 		floor = strconv.FormatUint(floorBytes>>20, 10) + " MiB"
 	}
 	if tuned.servers == 0 {
 		if getenv("GOMAXPROCS") == "" {
 			tuned.undo = append(tuned.undo, tuning.SpareProc())
 		}
-		if getenv("GOGC") == "" && heapFloorMiB > 0 {
+		if useFloor {
 			tuned.undo = append(tuned.undo, tuning.HeapFloor(floorBytes))
 		}
 	}
