@@ -103,3 +103,59 @@ func BenchmarkCallsPage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCallLife measures the writes of one answered click-to-call as
+// the calls service makes them: the create, then a save with its event at
+// each step of both legs, the last one ending the call.
+func BenchmarkCallLife(b *testing.B) {
+	db := openTest(b, filepath.Join(b.TempDir(), "bench.db"), fixedClock())
+	ctx := b.Context()
+	p := &sipsim.Phone{AccountID: sipsim.DefaultAccountID, Name: "Desk", Status: sipsim.PhoneActive,
+		InternalNumber: 101, Number: "+33612345678", Country: "FR"}
+	if err := db.CreatePhone(ctx, p); err != nil {
+		b.Fatal(err)
+	}
+	now := fixedClock()()
+	at := func() *time.Time { return &now }
+	steps := []struct {
+		event  string
+		change func(c *sipsim.Call)
+	}{
+		{sipsim.EventCallRingingAgent, func(c *sipsim.Call) {
+			c.Status = sipsim.CallRingingAgent
+			c.AgentLeg.Status, c.AgentLeg.StartedAt, c.AgentLeg.RingingAt = sipsim.LegRinging, at(), at()
+		}},
+		{sipsim.EventCallAgentAnswered, func(c *sipsim.Call) {
+			c.Status = sipsim.CallDialingTarget
+			c.AgentLeg.Status, c.AgentLeg.SIPCode, c.AgentLeg.AnsweredAt = sipsim.LegAnswered, 200, at()
+			c.TargetLeg.Status, c.TargetLeg.StartedAt = sipsim.LegDialing, at()
+		}},
+		{sipsim.EventCallTargetRinging, func(c *sipsim.Call) {
+			c.TargetLeg.Status, c.TargetLeg.RingingAt = sipsim.LegRinging, at()
+		}},
+		{sipsim.EventCallAnswered, func(c *sipsim.Call) {
+			c.Status, c.AnsweredAt = sipsim.CallInProgress, at()
+			c.TargetLeg.Status, c.TargetLeg.SIPCode, c.TargetLeg.AnsweredAt = sipsim.LegAnswered, 200, at()
+		}},
+		{sipsim.EventCallEnded, func(c *sipsim.Call) {
+			c.Status, c.EndedReason, c.EndedAt = sipsim.CallCompleted, sipsim.ReasonTargetHangup, at()
+			c.AgentLeg.Status, c.AgentLeg.EndedAt = sipsim.LegCompleted, at()
+			c.TargetLeg.Status, c.TargetLeg.EndedAt = sipsim.LegCompleted, at()
+		}},
+	}
+	i := 0
+	for b.Loop() {
+		i++
+		c := &sipsim.Call{ID: fmt.Sprintf("call_%d", i), AccountID: sipsim.DefaultAccountID, PhoneID: p.ID,
+			TargetNumber: "+33698765432", Status: sipsim.CallInitiating}
+		if err := db.CreateCall(ctx, c, &sipsim.CallEvent{Type: sipsim.EventCallCreated}, sipsim.CallLimits{}); err != nil {
+			b.Fatal(err)
+		}
+		for _, s := range steps {
+			s.change(c)
+			if err := db.UpdateCall(ctx, c, &sipsim.CallEvent{Type: s.event}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

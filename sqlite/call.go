@@ -21,7 +21,7 @@ var activeCondition = func() string {
 }()
 
 // callColumns are the call's columns other than id and account_id, in the
-// order of callArgs and scanCall.
+// order of appendCallArgs and scanCall.
 var callColumns = []string{
 	"phone_id", "target_number", "caller_id", "direction", "source", "status", "ended_reason",
 	"created_at", "updated_at", "answered_at", "ended_at",
@@ -37,19 +37,48 @@ var callColumns = []string{
 
 var callSelect = "SELECT id, account_id, " + strings.Join(callColumns, ", ") + " FROM calls "
 
-func legArgs(l *sipsim.Leg) []any {
-	return []any{string(l.Status), l.SIPCode, l.Contact,
+// callInsert inserts a call: its id, account and callColumns.
+var callInsert = "INSERT INTO calls (id, account_id, " + strings.Join(callColumns, ", ") +
+	") VALUES (?, ?" + strings.Repeat(", ?", len(callColumns)) + ")"
+
+// callSets is the SET list of an UPDATE that saves a call: every column
+// but id, account_id and created_at, with callUpdateArgs' values. It is
+// written once: built per write, it and its arguments were a tenth of the
+// bytes a call allocated (docs/benchmarks.md, session 5).
+var callSets = func() string {
+	cols := make([]string, 0, len(callColumns))
+	for _, col := range callColumns {
+		if col != "created_at" {
+			cols = append(cols, col+" = ?")
+		}
+	}
+	return strings.Join(cols, ", ")
+}()
+
+func appendLegArgs(args []any, l *sipsim.Leg) []any {
+	return append(args, string(l.Status), l.SIPCode, l.Contact,
 		encodeTimePtr(l.StartedAt), encodeTimePtr(l.RingingAt), encodeTimePtr(l.AnsweredAt), encodeTimePtr(l.EndedAt),
-		l.ForwardedTo, l.AnsweredBy}
+		l.ForwardedTo, l.AnsweredBy)
 }
 
-func callArgs(c *sipsim.Call) []any {
-	args := []any{c.PhoneID, c.TargetNumber, c.CallerID, c.Direction, c.Source, string(c.Status), string(c.EndedReason),
-		encodeTime(c.CreatedAt), encodeTime(c.UpdatedAt), encodeTimePtr(c.AnsweredAt), encodeTimePtr(c.EndedAt)}
-	args = append(args, legArgs(&c.AgentLeg)...)
-	args = append(args, legArgs(&c.TargetLeg)...)
+// appendCallArgs appends c's values in the order of callColumns, leaving
+// out created_at unless withCreated.
+func appendCallArgs(args []any, c *sipsim.Call, withCreated bool) []any {
+	args = append(args, c.PhoneID, c.TargetNumber, c.CallerID, c.Direction, c.Source, string(c.Status), string(c.EndedReason))
+	if withCreated {
+		args = append(args, encodeTime(c.CreatedAt))
+	}
+	args = append(args, encodeTime(c.UpdatedAt), encodeTimePtr(c.AnsweredAt), encodeTimePtr(c.EndedAt))
+	args = appendLegArgs(args, &c.AgentLeg)
+	args = appendLegArgs(args, &c.TargetLeg)
 	args = append(args, c.HasRecording, c.RecordingDuration, c.TokenID, c.NodeID)
 	return append(args, storesql.DispatchArgs(c.Dispatch)...)
+}
+
+// callUpdateArgs are the values of callSets for c, then room for the
+// WHERE clause's: extra more, which the caller appends.
+func callUpdateArgs(c *sipsim.Call, extra int) []any {
+	return appendCallArgs(make([]any, 0, len(callColumns)-1+extra), c, false)
 }
 
 // normalizeCall sets every time of c to the value the store keeps, so that
@@ -126,11 +155,9 @@ func (db *DB) CreateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 	now := db.stamp()
 	c.CreatedAt, c.UpdatedAt, c.Tags = now, now, nil
 	normalizeCall(c)
-	query := "INSERT INTO calls (id, account_id, " + strings.Join(callColumns, ", ") +
-		") VALUES (?, ?" + strings.Repeat(", ?", len(callColumns)) + ")"
-	args := append([]any{c.ID, c.AccountID}, callArgs(c)...)
+	args := appendCallArgs(append(make([]any, 0, 2+len(callColumns)), c.ID, c.AccountID), c, true)
 	err := db.write(ctx, func(tx writeTx) error {
-		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, callInsert, args...); err != nil {
 			return err
 		}
 		if err := checkCallLimits(ctx, tx, c, limits, now); err != nil {
@@ -154,10 +181,8 @@ func (db *DB) UpdateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 	now := db.stamp()
 	c.UpdatedAt = now
 	normalizeCall(c)
-	sets, args := callSets(c)
-	query := "UPDATE calls SET " + sets + " WHERE account_id = ? AND id = ? AND node_id = ? RETURNING created_at"
-	args = append(args, c.AccountID, c.ID, c.NodeID)
-	if err := db.conditionalWrite(ctx, c, ev, now, query, args, callFenced); err != nil {
+	args := append(callUpdateArgs(c, 3), c.AccountID, c.ID, c.NodeID)
+	if err := db.conditionalWrite(ctx, c, ev, now, callUpdate, args, callFenced); err != nil {
 		return callError("update call", err)
 	}
 	return nil
@@ -167,20 +192,8 @@ func (db *DB) UpdateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 // the writer's node.
 const callFenced = "The call is no longer run by this node: another node closed it"
 
-// callSets is the SET list of an UPDATE that saves c, with its values:
-// every column but id, account_id and created_at.
-func callSets(c *sipsim.Call) (string, []any) {
-	cols := make([]string, 0, len(callColumns))
-	args := make([]any, 0, len(callColumns)+2)
-	for i, v := range callArgs(c) {
-		if callColumns[i] == "created_at" {
-			continue
-		}
-		cols = append(cols, callColumns[i]+" = ?")
-		args = append(args, v)
-	}
-	return strings.Join(cols, ", "), args
-}
+// callUpdate is UpdateCall's statement.
+var callUpdate = "UPDATE calls SET " + callSets + " WHERE account_id = ? AND id = ? AND node_id = ? RETURNING created_at"
 
 // findCalls returns the calls selected by where (a WHERE clause and what
 // follows it) with their tags, read in one transaction. where is one of a

@@ -93,10 +93,9 @@ func (db *DB) EndOrphanedCall(ctx context.Context, c *sipsim.Call, ev *sipsim.Ca
 	lost := c.NodeID
 	c.UpdatedAt, c.NodeID = now, ""
 	normalizeCall(c)
-	sets, args := callSets(c)
-	query := "UPDATE calls SET " + sets + " WHERE account_id = ? AND id = ? AND node_id = ? AND " +
+	query := "UPDATE calls SET " + callSets + " WHERE account_id = ? AND id = ? AND node_id = ? AND " +
 		activeCondition + " AND " + deadNodeCondition + " RETURNING created_at"
-	args = append(args, c.AccountID, c.ID, lost, encodeTime(staleBefore))
+	args := append(callUpdateArgs(c, 4), c.AccountID, c.ID, lost, encodeTime(staleBefore))
 	err := db.conditionalWrite(ctx, c, ev, now, query, args, "The call has ended or its node is alive")
 	if err != nil {
 		c.NodeID = lost
@@ -111,10 +110,9 @@ func (db *DB) EndUnclaimedCall(ctx context.Context, c *sipsim.Call, ev *sipsim.C
 	now := db.stamp()
 	c.UpdatedAt = now
 	normalizeCall(c)
-	sets, args := callSets(c)
-	query := "UPDATE calls SET " + sets + " WHERE account_id = ? AND id = ? AND node_id = ? AND dispatch = 'pending'" +
+	query := "UPDATE calls SET " + callSets + " WHERE account_id = ? AND id = ? AND node_id = ? AND dispatch = 'pending'" +
 		" AND status = ? RETURNING created_at"
-	args = append(args, c.AccountID, c.ID, c.NodeID, string(sipsim.CallInitiating))
+	args := append(callUpdateArgs(c, 4), c.AccountID, c.ID, c.NodeID, string(sipsim.CallInitiating))
 	err := db.conditionalWrite(ctx, c, ev, now, query, args, "The call has been taken by its node or has ended")
 	return callError("end unclaimed call", err)
 }
