@@ -55,6 +55,13 @@ type server struct {
 	logs *lockedBuffer // stdout+stderr of every run, in order
 }
 
+// pid is the process id of the running serve.
+func (s *server) pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd.Process.Pid
+}
+
 func startServer(t testing.TB, cfg serverConfig) *server {
 	t.Helper()
 	if cfg.TrunkPort == 0 {

@@ -64,7 +64,11 @@ var (
 // schema up to date. now is the clock used for created_at and updated_at.
 // path must name a file: the writer and the readers are separate
 // connections, so an in-memory database would not be shared between them.
-func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
+func Open(ctx context.Context, path string, now func() time.Time, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if now == nil {
 		return nil, errors.New("sqlite: open: no clock given")
 	}
@@ -91,7 +95,12 @@ func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db.writes.stopped.Add(1)
-	go db.runWriter()
+	started := make(chan error, 1)
+	go db.runWriter(o.writerNice, started)
+	if err := <-started; err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s: writer: %w", path, err)
+	}
 	if err := db.seed(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)

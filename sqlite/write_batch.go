@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sipsim/sipsim/internal/tuning"
 )
 
 // Group commit. SQLite has one writer; each write transaction used to
@@ -101,9 +103,18 @@ func (db *DB) write(ctx context.Context, fn func(tx writeTx) error) error {
 }
 
 // runWriter is the writer goroutine: it takes a request, then every other
-// one waiting, up to maxWriteBatch, and runs them as one transaction.
-func (db *DB) runWriter() {
+// one waiting, up to maxWriteBatch, and runs them as one transaction. It
+// first lowers its thread's priority by nice steps, if any (WriterNice),
+// and reports on started whether it runs.
+func (db *DB) runWriter(nice int, started chan<- error) {
 	defer db.writes.stopped.Done()
+	if nice != 0 {
+		if err := tuning.LowerThreadPriority(nice); err != nil {
+			started <- err
+			return
+		}
+	}
+	started <- nil
 	for {
 		var first *writeRequest
 		select {

@@ -40,6 +40,8 @@ func TestUsageErrorsExitWith2(t *testing.T) {
 		{"serve", "--rtp-ports", "20000"},
 		{"serve", "--log-level", "loud"},
 		{"serve", "--heap-floor-mib", "-1"},
+		{"serve", "--sqlite-writer-nice", "-1"},
+		{"serve", "--sqlite-writer-nice", "20"},
 		{"serve", "extra-argument"},
 		{"serve", "--sip-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--sip-digest-algorithms", "SHA-512"},
 		{"serve", "--sip-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--sip-digest-algorithms", "MD5,md5"},

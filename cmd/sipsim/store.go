@@ -63,8 +63,9 @@ func sqlitePath(dbURL, dataDir string) string {
 }
 
 // openStore opens the database named by --db: PostgreSQL for a postgres://
-// or postgresql:// URL, else the SQLite file sqlitePath names.
-func openStore(ctx context.Context, dbURL, dataDir string, now func() time.Time) (store, error) {
+// or postgresql:// URL, else the SQLite file sqlitePath names, opened with
+// opts.
+func openStore(ctx context.Context, dbURL, dataDir string, now func() time.Time, opts ...sqlite.Option) (store, error) {
 	if isPostgresURL(dbURL) {
 		db, err := postgres.Open(ctx, dbURL, now)
 		if err != nil {
@@ -78,7 +79,7 @@ func openStore(ctx context.Context, dbURL, dataDir string, now func() time.Time)
 		}
 	}
 	path := sqlitePath(dbURL, dataDir)
-	db, err := sqlite.Open(ctx, path, now)
+	db, err := sqlite.Open(ctx, path, now, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
