@@ -40,21 +40,12 @@ func BenchmarkPhones(b *testing.B) {
 // BenchmarkCreateCall measures one call's writes: create with its first
 // event, then end it, so the phone is free for the next iteration.
 func BenchmarkCreateCall(b *testing.B) {
-	db := openTest(b, filepath.Join(b.TempDir(), "bench.db"), fixedClock())
+	db, p := openWithPhone(b)
 	ctx := b.Context()
-	p := &sipsim.Phone{AccountID: sipsim.DefaultAccountID, Name: "Desk", Status: sipsim.PhoneActive,
-		InternalNumber: 101, Number: "+33612345678", Country: "FR"}
-	if err := db.CreatePhone(ctx, p); err != nil {
-		b.Fatal(err)
-	}
 	i := 0
 	for b.Loop() {
 		i++
-		c := &sipsim.Call{ID: fmt.Sprintf("call_%d", i), AccountID: sipsim.DefaultAccountID, PhoneID: p.ID,
-			TargetNumber: "+33698765432", Status: sipsim.CallInitiating}
-		if err := db.CreateCall(ctx, c, &sipsim.CallEvent{Type: sipsim.EventCallCreated}, sipsim.CallLimits{}); err != nil {
-			b.Fatal(err)
-		}
+		c := createCall(b, db, p, i)
 		c.Status, c.EndedAt = sipsim.CallCompleted, ptrTime(fixedClock()())
 		if err := db.UpdateCall(ctx, c, &sipsim.CallEvent{Type: sipsim.EventCallEnded}); err != nil {
 			b.Fatal(err)
@@ -63,6 +54,27 @@ func BenchmarkCreateCall(b *testing.B) {
 }
 
 func ptrTime(t time.Time) *time.Time { return &t }
+
+// createCall stores the nth call of the benchmark, from phone p.
+func createCall(b *testing.B, db *DB, p *sipsim.Phone, n int) *sipsim.Call {
+	c := &sipsim.Call{ID: fmt.Sprintf("call_%d", n), AccountID: sipsim.DefaultAccountID, PhoneID: p.ID,
+		TargetNumber: "+33698765432", Status: sipsim.CallInitiating}
+	if err := db.CreateCall(b.Context(), c, &sipsim.CallEvent{Type: sipsim.EventCallCreated}, sipsim.CallLimits{}); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// openWithPhone opens a fresh store holding one active phone to call.
+func openWithPhone(b *testing.B) (*DB, *sipsim.Phone) {
+	db := openTest(b, filepath.Join(b.TempDir(), "bench.db"), fixedClock())
+	p := &sipsim.Phone{AccountID: sipsim.DefaultAccountID, Name: "Desk", Status: sipsim.PhoneActive,
+		InternalNumber: 101, Number: "+33612345678", Country: "FR"}
+	if err := db.CreatePhone(b.Context(), p); err != nil {
+		b.Fatal(err)
+	}
+	return db, p
+}
 
 // BenchmarkCallsPage measures one page of the call history with its tags,
 // the listing the API and the CRM sync read most, over 2,000 calls of
@@ -108,13 +120,8 @@ func BenchmarkCallsPage(b *testing.B) {
 // the calls service makes them: the create, then a save with its event at
 // each step of both legs, the last one ending the call.
 func BenchmarkCallLife(b *testing.B) {
-	db := openTest(b, filepath.Join(b.TempDir(), "bench.db"), fixedClock())
+	db, p := openWithPhone(b)
 	ctx := b.Context()
-	p := &sipsim.Phone{AccountID: sipsim.DefaultAccountID, Name: "Desk", Status: sipsim.PhoneActive,
-		InternalNumber: 101, Number: "+33612345678", Country: "FR"}
-	if err := db.CreatePhone(ctx, p); err != nil {
-		b.Fatal(err)
-	}
 	now := fixedClock()()
 	at := func() *time.Time { return &now }
 	steps := []struct {
@@ -146,11 +153,7 @@ func BenchmarkCallLife(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		c := &sipsim.Call{ID: fmt.Sprintf("call_%d", i), AccountID: sipsim.DefaultAccountID, PhoneID: p.ID,
-			TargetNumber: "+33698765432", Status: sipsim.CallInitiating}
-		if err := db.CreateCall(ctx, c, &sipsim.CallEvent{Type: sipsim.EventCallCreated}, sipsim.CallLimits{}); err != nil {
-			b.Fatal(err)
-		}
+		c := createCall(b, db, p, i)
 		for _, s := range steps {
 			s.change(c)
 			if err := db.UpdateCall(ctx, c, &sipsim.CallEvent{Type: s.event}); err != nil {
