@@ -8,7 +8,7 @@ type options struct {
 }
 
 // WriterNice runs the writer goroutine on a thread of its own whose
-// priority is lower by steps of nice (tuning.LowerThreadPriority; Linux
+// priority is lower by steps of nice (tuning.GoLowered; Linux
 // only): the writer is long batch work that no call's signalling waits
 // for, so a thread woken by the network passes it on a busy core. Open
 // fails if the priority cannot be set. 0, the default, leaves the writer

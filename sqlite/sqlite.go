@@ -94,10 +94,7 @@ func Open(ctx context.Context, path string, now func() time.Time, opts ...Option
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db.writes.stopped.Add(1)
-	started := make(chan error, 1)
-	go db.runWriter(o.writerNice, started)
-	if err := <-started; err != nil {
+	if err := db.startWriter(o.writerNice); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: writer: %w", path, err)
 	}

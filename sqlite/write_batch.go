@@ -102,19 +102,25 @@ func (db *DB) write(ctx context.Context, fn func(tx writeTx) error) error {
 	return unavailable(err)
 }
 
-// runWriter is the writer goroutine: it takes a request, then every other
-// one waiting, up to maxWriteBatch, and runs them as one transaction. It
-// first lowers its thread's priority by nice steps, if any (WriterNice),
-// and reports on started whether it runs.
-func (db *DB) runWriter(nice int, started chan<- error) {
-	defer db.writes.stopped.Done()
-	if nice != 0 {
-		if err := tuning.LowerThreadPriority(nice); err != nil {
-			started <- err
-			return
-		}
+// startWriter starts the writer goroutine, on a thread of lower priority
+// by nice steps if any (WriterNice).
+func (db *DB) startWriter(nice int) error {
+	db.writes.stopped.Add(1)
+	if nice == 0 {
+		go db.runWriter()
+		return nil
 	}
-	started <- nil
+	if err := tuning.GoLowered(nice, db.runWriter); err != nil {
+		db.writes.stopped.Done()
+		return err
+	}
+	return nil
+}
+
+// runWriter is the writer goroutine: it takes a request, then every other
+// one waiting, up to maxWriteBatch, and runs them as one transaction.
+func (db *DB) runWriter() {
+	defer db.writes.stopped.Done()
 	for {
 		var first *writeRequest
 		select {

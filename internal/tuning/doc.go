@@ -9,7 +9,7 @@
 // there are cores (the operating system then shares the cores, and a
 // thread woken by the network gets one in its turn) shortened that tail
 // (docs/benchmarks.md, "Session 4"). Running the writer on a thread of
-// lower priority (thread_priority.go) then took most of what was left
+// lower priority (GoLowered) then took most of what was left
 // ("Session 5").
 //
 // An operator's GOGC or GOMAXPROCS in the environment always wins over

@@ -9,45 +9,83 @@ import (
 	"github.com/sipsim/sipsim/internal/proctest"
 )
 
-// threadNice reads the calling thread's nice value as ps and top show it.
-func threadNice(t *testing.T) int {
+// threadNice reads the nice value of thread tid of this process, as ps
+// and top show it.
+func threadNice(t *testing.T, tid int) int {
 	t.Helper()
 	nices, err := proctest.ThreadNices(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return nices[syscall.Gettid()]
+	return nices[tid]
 }
 
-func TestLowerThreadPriority(t *testing.T) {
+// lowered is what fn saw of its thread under GoLowered.
+type lowered struct{ tid, nice int }
+
+// runLowered runs GoLowered(steps) with an fn that reports its thread,
+// then waits for fn to end (and so its thread).
+func runLowered(t *testing.T, steps int) lowered {
+	t.Helper()
+	seen := make(chan lowered, 1)
+	release := make(chan struct{})
+	if err := GoLowered(steps, func() {
+		tid := syscall.Gettid()
+		seen <- lowered{tid, threadNice(t, tid)}
+		<-release
+	}); err != nil {
+		t.Fatal(err)
+	}
+	l := <-seen
+	close(release)
+	return l
+}
+
+func TestGoLowered(t *testing.T) {
 	runtime.LockOSThread() // so that this goroutine's readings are of one thread
 	defer runtime.UnlockOSThread()
-	before := threadNice(t)
-	lowered := make(chan int)
-	go func() {
-		if err := LowerThreadPriority(5); err != nil {
-			t.Error(err)
-			close(lowered)
-			return
-		}
-		lowered <- threadNice(t)
-	}()
-	got, ok := <-lowered
-	if !ok {
-		return
+	me := syscall.Gettid()
+	before := threadNice(t, me)
+	got := runLowered(t, 5)
+	if want := min(before+5, MaxNice); got.nice != want {
+		t.Errorf("fn's thread runs at nice %d, want %d", got.nice, want)
 	}
-	if want := min(before+5, MaxNice); got != want {
-		t.Errorf("the lowered thread's nice = %d, want %d", got, want)
+	if got.tid == os.Getpid() {
+		t.Errorf("fn runs on the main thread")
 	}
-	if after := threadNice(t); after != before {
-		t.Errorf("the caller's thread went from nice %d to %d; only the lowered goroutine's thread may change", before, after)
+	if after := threadNice(t, me); after != before {
+		t.Errorf("the caller's thread went from nice %d to %d; only fn's thread may change", before, after)
 	}
 }
 
-func TestLowerThreadPriorityRefusesOutOfRange(t *testing.T) {
+// A goroutine that lands on the main thread keeps it while another takes
+// fn over on a thread of its own.
+func TestGoLoweredLeavesTheMainThread(t *testing.T) {
+	var held int // the thread the first goroutine was on, taken as the main one
+	onMainThread = func() bool {
+		if held == 0 {
+			held = syscall.Gettid()
+			return true
+		}
+		return false
+	}
+	defer func() { onMainThread = func() bool { return syscall.Gettid() == syscall.Getpid() } }()
+	got := runLowered(t, 3)
+	if held == 0 || got.tid == held {
+		t.Errorf("fn ran on thread %d, the one taken as main (%d); want another", got.tid, held)
+	}
+	if base := threadNice(t, os.Getpid()); got.nice != min(base+3, MaxNice) {
+		t.Errorf("fn's thread runs at nice %d, want %d", got.nice, min(base+3, MaxNice))
+	}
+	if n := threadNice(t, held); n != threadNice(t, os.Getpid()) {
+		t.Errorf("the thread taken as main was left at nice %d", n)
+	}
+}
+
+func TestGoLoweredRefusesOutOfRange(t *testing.T) {
 	for _, steps := range []int{0, -1, MaxNice + 1} {
-		if err := LowerThreadPriority(steps); err == nil {
-			t.Errorf("LowerThreadPriority(%d) = nil, want an error", steps)
+		if err := GoLowered(steps, func() { t.Errorf("fn ran with %d steps", steps) }); err == nil {
+			t.Errorf("GoLowered(%d) = nil, want an error", steps)
 		}
 	}
 }
