@@ -18,7 +18,7 @@ import (
 func TestClusterAudioAndRecording(t *testing.T) {
 	t.Parallel()
 	requirePeers(t, "baresip")
-	trunkPort := freePort(t)
+	trunkPort := sipPeerPort(t)
 	cl := startCluster(t, 2, trunkPort)
 	a, b := cl.apis[0], cl.apis[1]
 	phone := cl.alice()
@@ -27,7 +27,7 @@ func TestClusterAudioAndRecording(t *testing.T) {
 
 	employee := startBaresip(t, baresipConfig{
 		Name:   "phone",
-		Port:   freePort(t),
+		Port:   sipPeerPort(t),
 		ToneHz: phoneToneHz,
 		Account: fmt.Sprintf("<sip:%d@127.0.0.1:%d;transport=udp>;auth_pass=%s;answermode=auto;regint=3600;audio_codecs=PCMU,PCMA",
 			phoneUser, cl.nodes[0].SIPPort, phonePassword),

@@ -20,7 +20,7 @@ import (
 func TestClusterEventsReachEveryNode(t *testing.T) {
 	t.Parallel()
 	shared := newPostgresSchema(t)
-	trunkPort := freePort(t)
+	trunkPort := sipPeerPort(t)
 	startSIPpCarrier(t, trunkPort, carrierConfig{Scenario: "carrier_answer_hangup.xml",
 		Caller: phoneNumber, Target: targetNumber, Args: []string{"-d", "1000"}})
 	nodeA := startServer(t, serverConfig{DBURL: shared, Flags: []string{"--log-level", "debug"}})

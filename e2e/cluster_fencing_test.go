@@ -13,7 +13,7 @@ import (
 // the call keeps B's record and its one call.ended.
 func TestClusterFrozenNodeHangsUpAndKeepsTheOneEnd(t *testing.T) {
 	t.Parallel()
-	trunkPort := freePort(t)
+	trunkPort := sipPeerPort(t)
 	carrier := startSIPpCarrier(t, trunkPort, carrierConfig{Scenario: "carrier_answer.xml", Caller: phoneNumber, Target: targetNumber})
 	cl := startCluster(t, 2, trunkPort, "--node-lease", "3s")
 	phone := cl.alice()

@@ -59,7 +59,7 @@ func assertInviteFrom(t *testing.T, p *sippPhone, node string, sipPort int) {
 // up through node B, which does not run the call, ends it.
 func TestClusterOneCallPerPhoneAcrossNodes(t *testing.T) {
 	t.Parallel()
-	trunkPort := freePort(t)
+	trunkPort := sipPeerPort(t)
 	startSIPpCarrier(t, trunkPort, carrierConfig{Scenario: "carrier_answer.xml", Caller: phoneNumber, Target: targetNumber})
 	cl := startCluster(t, 2, trunkPort, "--agent-ring-timeout", "20s")
 	phone := cl.alice()
@@ -144,7 +144,7 @@ func TestClusterCallFromAnotherNodeRingsATCPPhone(t *testing.T) {
 }
 
 func clusterCallFromOtherNode(t *testing.T, tcp bool) {
-	trunkPort := freePort(t)
+	trunkPort := sipPeerPort(t)
 	carrier := startSIPpCarrier(t, trunkPort, carrierConfig{Scenario: "carrier_answer_hangup.xml",
 		Caller: phoneNumber, Target: targetNumber, Args: []string{"-d", "4000"}})
 	cl := startCluster(t, 2, trunkPort, "--media-timeout", "2s")
@@ -176,7 +176,7 @@ func clusterCallFromOtherNode(t *testing.T, tcp bool) {
 // re-registers with node B and takes the next call there.
 func TestClusterNodeCrashClosesItsCallsWithinTheLease(t *testing.T) {
 	t.Parallel()
-	trunkPort := freePort(t)
+	trunkPort := sipPeerPort(t)
 	startSIPpCarrier(t, trunkPort, carrierConfig{Scenario: "carrier_answer.xml", Caller: phoneNumber, Target: targetNumber})
 	cl := startCluster(t, 3, trunkPort, "--node-lease", "3s")
 	phone := cl.alice()

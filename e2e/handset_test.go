@@ -20,7 +20,7 @@ func baresipPhone(t *testing.T, r *rig, name string, user int, password string, 
 	t.Helper()
 	return startBaresip(t, baresipConfig{
 		Name:   name,
-		Port:   freePort(t),
+		Port:   sipPeerPort(t),
 		ToneHz: toneHz,
 		Account: fmt.Sprintf("<sip:%d@127.0.0.1:%d;transport=udp>;auth_pass=%s;answermode=auto;regint=3600;audio_codecs=PCMU,PCMA",
 			user, r.srv.SIPPort, password),

@@ -46,6 +46,11 @@ func freePorts(t testing.TB, n int) int {
 // freePort reserves one loopback port free for UDP and TCP.
 func freePort(t testing.TB) int { return freePorts(t, 1) }
 
+// sipPeerPort reserves a port for a SIP peer that may be baresip, and the
+// next one: baresip listens for TLS on its port + 1, and fails to start
+// if another test holds that port.
+func sipPeerPort(t testing.TB) int { return freePorts(t, 2) }
+
 func portsFree(base, n int) bool {
 	for p := base; p < base+n; p++ {
 		addr := fmt.Sprintf("127.0.0.1:%d", p)

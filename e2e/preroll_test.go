@@ -82,7 +82,7 @@ func TestPrerollPlaysToTheEmployee(t *testing.T) {
 			}, nil)
 			phone := startBaresip(t, baresipConfig{
 				Name:   "phone",
-				Port:   freePort(t),
+				Port:   sipPeerPort(t),
 				ToneHz: phoneToneHz,
 				Account: fmt.Sprintf("<sip:%d@127.0.0.1:%d;transport=udp>;auth_pass=%s;answermode=auto;regint=3600;audio_codecs=PCMU,PCMA",
 					phoneUser, r.srv.SIPPort, phonePassword),

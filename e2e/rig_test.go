@@ -34,7 +34,7 @@ type rig struct {
 
 func newRig(t *testing.T, cfg rigConfig) *rig {
 	t.Helper()
-	trunkPort := freePort(t)
+	trunkPort := sipPeerPort(t)
 	r := &rig{trunkPort: trunkPort}
 	if cfg.Carrier != nil {
 		cc := *cfg.Carrier

@@ -37,7 +37,7 @@ type sdkScene struct {
 func newSDKScene(t *testing.T, phone phoneConfig, carrier *carrierConfig, flags ...string) *sdkScene {
 	t.Helper()
 	s := &sdkScene{}
-	trunkPort := freePort(t)
+	trunkPort := sipPeerPort(t)
 	if carrier != nil {
 		cc := *carrier
 		cc.Caller, cc.Target = phoneNumber, targetNumber

@@ -65,7 +65,7 @@ func (s *server) pid() int {
 func startServer(t testing.TB, cfg serverConfig) *server {
 	t.Helper()
 	if cfg.TrunkPort == 0 {
-		cfg.TrunkPort = freePort(t)
+		cfg.TrunkPort = sipPeerPort(t)
 	}
 	rtp := freePorts(t, 40)
 	s := &server{

@@ -34,7 +34,7 @@ func TestTenantPhonesRegisterInTheirOwnDomain(t *testing.T) {
 	}
 	startBaresip(t, baresipConfig{
 		Name:   "tenant-phone",
-		Port:   freePort(t),
+		Port:   sipPeerPort(t),
 		ToneHz: phoneToneHz,
 		Account: fmt.Sprintf(`<sip:%d@%s;transport=udp>;auth_pass=%s;outbound="sip:127.0.0.1:%d;transport=udp";answermode=auto;regint=3600;audio_codecs=PCMU,PCMA`,
 			phoneUser, domain, bSecret, r.srv.SIPPort),
