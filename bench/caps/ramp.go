@@ -19,6 +19,11 @@ type step struct {
 	Failed   int
 	Why      string // the first failure, for the reader
 	CPU      time.Duration
+	// DBCPU is the CPU of PostgreSQL's processes over the same time
+	// (--db postgres): the database's part of a call, which sipsim's own
+	// CPU leaves out. SQLite runs inside sipsim: counted in CPU.
+	DBCPU      time.Duration
+	measuredDB bool
 	// Datagrams the kernel dropped at the server's SIP socket and at the
 	// two SIPp sockets during the step.
 	ServerDrops, PeerDrops int
@@ -60,8 +65,12 @@ func (s *step) offered() float64 {
 }
 
 func (s *step) String() string {
-	return fmt.Sprintf("%-7s %5d/s (sent %5.0f/s)  attempted %6d  failed %4d  API 201 %s  API->INVITE %s  PDD %s  CPU %s/call  UDP drops %d/%d",
+	line := fmt.Sprintf("%-7s %5d/s (sent %5.0f/s)  attempted %6d  failed %4d  API 201 %s  API->INVITE %s  PDD %s  CPU %s/call  UDP drops %d/%d",
 		s.System, s.Rate, s.offered(), len(s.Attempts), s.Failed, s.API, s.ToInvite, s.PDD, ms(s.cpuPerCall()), s.ServerDrops, s.PeerDrops)
+	if s.measuredDB && len(s.Attempts) > 0 {
+		line += fmt.Sprintf("  PostgreSQL CPU %s/call", ms(s.DBCPU/time.Duration(len(s.Attempts))))
+	}
+	return line
 }
 
 // bench is one system under load with its own peers and driver.
@@ -110,6 +119,10 @@ func (b *bench) runStep(ctx context.Context, rate int, o options) (*step, error)
 	if err != nil {
 		return nil, err
 	}
+	db0, err := b.dbCPU(o)
+	if err != nil {
+		return nil, err
+	}
 	server0, err1 := rig.UDPDrops(b.sys.SIPPort())
 	peer0, err2 := rig.UDPDrops(b.pp.agents.Port, b.pp.carrier.Port)
 	if err := errors.Join(err1, err2); err != nil {
@@ -129,6 +142,11 @@ func (b *bench) runStep(ctx context.Context, rate int, o options) (*step, error)
 		return nil, err
 	}
 	s.CPU = cpu1 - cpu0
+	db1, err := b.dbCPU(o)
+	if err != nil {
+		return nil, err
+	}
+	s.DBCPU, s.measuredDB = db1-db0, o.db == "postgres"
 	server1, err1 := rig.UDPDrops(b.sys.SIPPort())
 	peer1, err2 := rig.UDPDrops(b.pp.agents.Port, b.pp.carrier.Port)
 	if err := errors.Join(err1, err2); err != nil {
@@ -232,13 +250,27 @@ func at(steps []*step, rate int) *step {
 	return nil
 }
 
-// cpuPerCallPassing is the CPU per call over every step with no failure.
-func cpuPerCallPassing(steps []*step) time.Duration {
+// dbCPU is the CPU PostgreSQL's processes have used so far, with --db
+// postgres; 0 with SQLite, which runs inside the server.
+func (b *bench) dbCPU(o options) (time.Duration, error) {
+	if o.db != "postgres" {
+		return 0, nil
+	}
+	return rig.CommandCPUTime("postgres")
+}
+
+// cpuPerCallPassing is the CPU per call over every step with no failure:
+// the server's, or with db PostgreSQL's.
+func cpuPerCallPassing(steps []*step, db bool) time.Duration {
 	var cpu time.Duration
 	var n int
 	for _, s := range steps {
 		if s.Failed == 0 {
-			cpu += s.CPU
+			if db {
+				cpu += s.DBCPU
+			} else {
+				cpu += s.CPU
+			}
 			n += len(s.Attempts)
 		}
 	}

@@ -54,6 +54,36 @@ func CPUTime(pid int) (time.Duration, error) {
 	return st.CPU, err
 }
 
+// CommandCPUTime is the user plus system CPU time used so far by every
+// process named name (/proc/PID/comm), such as all of a PostgreSQL
+// server's processes ("postgres"): its backends, writers and vacuum
+// workers. A process that exited takes its time with it, so the
+// difference of two readings counts long-lived processes only (a
+// connection pool's backends are).
+func CommandCPUTime(name string) (time.Duration, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	var total time.Duration
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue // not a process
+		}
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil || strings.TrimSpace(string(comm)) != name {
+			continue // gone since the listing, or another program
+		}
+		st, err := ReadProcStat(pid)
+		if err != nil {
+			continue // gone since the listing
+		}
+		total += st.CPU
+	}
+	return total, nil
+}
+
 // RSSBytes is a process's resident set size (VmRSS).
 func RSSBytes(pid int) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
