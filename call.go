@@ -196,6 +196,11 @@ type CallEvent struct {
 	// with the event, so a delivery made hours later still describes that
 	// moment.
 	Call *Call
+	// Deliveries is how many webhook deliveries the store queued with the
+	// event (one per webhook of the account that wants its type). The
+	// webhook dispatcher is woken only by events that queued some. It is
+	// not stored: 0 on events read back, and on those another node stored.
+	Deliveries int
 }
 
 // CallStore persists calls and their timelines.

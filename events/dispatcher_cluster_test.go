@@ -152,13 +152,15 @@ type clusterNode struct {
 	phone *sipsim.Phone
 }
 
-// claimCounter counts the deliveries a node's dispatcher claimed.
+// claimCounter counts a dispatcher's claims and the deliveries they took.
 type claimCounter struct {
 	sipsim.WebhookStore
+	claims  atomic.Int64
 	claimed atomic.Int64
 }
 
 func (c *claimCounter) ClaimDueDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int, skip []int64) ([]*sipsim.Delivery, error) {
+	c.claims.Add(1)
 	ds, err := c.WebhookStore.ClaimDueDeliveries(ctx, now, lease, limit, skip)
 	c.claimed.Add(int64(len(ds)))
 	return ds, err

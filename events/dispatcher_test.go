@@ -363,3 +363,25 @@ func TestStopFinishesThePostInFlight(t *testing.T) {
 		t.Fatalf("delivery %s after %d attempts %+v; want the 200 in flight recorded", d.Status, d.Attempts, d.AttemptLog)
 	}
 }
+
+// Events that queued no delivery (an account without webhooks) do not
+// wake the dispatcher: each wake-up is a claim, a write transaction.
+func TestOnlyEventsWithDeliveriesWakeTheDispatcher(t *testing.T) {
+	e := newEnv(t)
+	r := newReceiver(t, ok)
+	store := &claimCounter{WebhookStore: e.db}
+	e.run(events.DispatcherConfig{Store: store, PollInterval: time.Hour})
+	waitFor(t, "the claim at start", func() bool { return store.claims.Load() == 1 })
+
+	e.placeCall() // four events, no webhook yet
+	w := e.webhook(r.URL)
+	e.placeCall() // four events, a delivery each
+	waitFor(t, "the second call's events are delivered", e.all(w.ID, sipsim.DeliverySucceeded, 4))
+	// Each wake-up is one claim, and the bus hands the dispatcher its
+	// events in order: the second call's four at most, after the one at
+	// start. Had the first call's events woken it, it would have claimed
+	// four times more before them.
+	if n := store.claims.Load(); n > 1+4 {
+		t.Errorf("%d claims, want at most 5: events without deliveries woke the dispatcher", n)
+	}
+}

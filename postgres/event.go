@@ -76,7 +76,7 @@ func insertEvent(ctx context.Context, tx pgx.Tx, c *sipsim.Call, ev *sipsim.Call
 		res.Close()
 		return fmt.Errorf("event lock: %w", err)
 	}
-	if err := res.QueryRow().Scan(&ev.ID); err != nil {
+	if err := res.QueryRow().Scan(&ev.ID, &ev.Deliveries); err != nil {
 		res.Close()
 		return err
 	}
@@ -89,7 +89,8 @@ func insertEvent(ctx context.Context, tx pgx.Tx, c *sipsim.Call, ev *sipsim.Call
 // account that wants the event's type (no types: every type). The
 // webhooks are share-locked (FOR KEY SHARE, which updates do not wait
 // for), in id order: a webhook deleted meanwhile is skipped once its
-// delete commits, rather than breaking the insert's foreign key.
+// delete commits, rather than breaking the insert's foreign key. It
+// returns the event's id and the number of deliveries.
 const insertEventQuery = `WITH ev AS (
 		INSERT INTO call_events (account_id, call_id, type, status, at, call_snapshot)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
@@ -101,8 +102,9 @@ const insertEventQuery = `WITH ev AS (
 		WHERE w.account_id = $1 AND (cardinality(w.event_types) = 0 OR $3 = ANY (w.event_types))
 		ORDER BY w.id
 		FOR KEY SHARE OF w
+		RETURNING 1
 	)
-	SELECT id FROM ev`
+	SELECT id, (SELECT count(*) FROM deliveries) FROM ev`
 
 // eventsQuery is Events' query after the SELECT.
 func eventsQuery(f sipsim.EventFilter) (string, []any) {

@@ -37,10 +37,11 @@ func errDeliveryNotFound() error { return sipsim.Errorf(sipsim.ENOTFOUND, "Deliv
 // enqueueDeliveries writes, inside the transaction that stored ev, one
 // pending delivery per webhook of ev's account that wants ev's type: the
 // transactional outbox. A crash loses both the event and its deliveries or
-// neither. The delivery is due at the event's time.
+// neither. The delivery is due at the event's time. It sets
+// ev.Deliveries to their number.
 func enqueueDeliveries(ctx context.Context, tx writeTx, ev *sipsim.CallEvent) error {
 	at := encodeTime(ev.At)
-	_, err := tx.ExecContext(ctx, `
+	res, err := tx.ExecContext(ctx, `
 		INSERT INTO webhook_deliveries (account_id, webhook_id, event_id, event_type, status, attempts,
 			next_attempt_at, created_at, updated_at)
 		SELECT w.account_id, w.id, ?, ?, 'pending', 0, ?, ?, ?
@@ -53,6 +54,11 @@ func enqueueDeliveries(ctx context.Context, tx writeTx, ev *sipsim.CallEvent) er
 	if err != nil {
 		return fmt.Errorf("enqueue deliveries: %w", err)
 	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("enqueue deliveries: %w", err)
+	}
+	ev.Deliveries = int(n)
 	return nil
 }
 
