@@ -184,16 +184,32 @@ func (db *DB) UpdateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 // the writer's node.
 const callFenced = "The call is no longer run by this node: another node closed it"
 
-// callSets is the SET list of an UPDATE that saves c: every column but
-// id, account_id and created_at, their values added to ps.
-func callSets(c *sipsim.Call, ps *params) string {
+// callSetList is the SET list of an UPDATE that saves a call: every
+// column but id, account_id and created_at, numbered $1 on in
+// callColumns' order. Written once, as SQLite's is (sqlite/call.go).
+var callSetList = func() string {
+	var ps params
 	sets := make([]string, 0, len(callColumns))
-	for i, v := range callArgs(c) {
-		if callColumns[i] != "created_at" {
-			sets = append(sets, callColumns[i]+" = "+ps.add(v))
+	for _, col := range callColumns {
+		if col != "created_at" {
+			sets = append(sets, col+" = "+ps.add(nil))
 		}
 	}
 	return strings.Join(sets, ", ")
+}()
+
+// callSets adds c's values for callSetList to ps, which must be empty (the
+// SET list comes first in the statement), and returns callSetList.
+func callSets(c *sipsim.Call, ps *params) string {
+	if len(ps.args) != 0 {
+		panic("postgres: callSets after other parameters")
+	}
+	for i, v := range callArgs(c) {
+		if callColumns[i] != "created_at" {
+			ps.args = append(ps.args, v)
+		}
+	}
+	return callSetList
 }
 
 // findCalls returns the calls selected by where (a WHERE clause and what

@@ -119,7 +119,7 @@ func (b *bench) runStep(ctx context.Context, rate int, o options) (*step, error)
 	if err != nil {
 		return nil, err
 	}
-	db0, err := b.dbCPU(o)
+	db0, err := dbCPU(o)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (b *bench) runStep(ctx context.Context, rate int, o options) (*step, error)
 		return nil, err
 	}
 	s.CPU = cpu1 - cpu0
-	db1, err := b.dbCPU(o)
+	db1, err := dbCPU(o)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +252,7 @@ func at(steps []*step, rate int) *step {
 
 // dbCPU is the CPU PostgreSQL's processes have used so far, with --db
 // postgres; 0 with SQLite, which runs inside the server.
-func (b *bench) dbCPU(o options) (time.Duration, error) {
+func dbCPU(o options) (time.Duration, error) {
 	if o.db != "postgres" {
 		return 0, nil
 	}
