@@ -57,9 +57,11 @@ func CPUTime(pid int) (time.Duration, error) {
 // CommandCPUTime is the user plus system CPU time used so far by every
 // process named name (/proc/PID/comm), such as all of a PostgreSQL
 // server's processes ("postgres"): its backends, writers and vacuum
-// workers. A process that exited takes its time with it, so the
-// difference of two readings counts long-lived processes only (a
-// connection pool's backends are).
+// workers. A process that exited is counted in its parent's reaped
+// children's time, which is added too: a backend whose connection closed
+// during a step still counts, as PostgreSQL's postmaster reaps its
+// backends. (Without it a step in which the pool replaced connections
+// read less CPU at its end than at its start.)
 func CommandCPUTime(name string) (time.Duration, error) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -79,7 +81,7 @@ func CommandCPUTime(name string) (time.Duration, error) {
 		if err != nil {
 			continue // gone since the listing
 		}
-		total += st.CPU
+		total += st.CPU + st.ChildrenCPU
 	}
 	return total, nil
 }
