@@ -130,34 +130,41 @@ func (db *DB) CreateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 	now := db.stamp()
 	c.CreatedAt, c.UpdatedAt, c.Tags = now, now, nil
 	normalizeCall(c)
-	query := "INSERT INTO calls (id, account_id, " + strings.Join(callColumns, ", ") +
-		") VALUES (" + placeholders(1, 2+len(callColumns)) + ")"
 	args := append([]any{c.ID, c.AccountID}, callArgs(c)...)
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		if limits.MaxConcurrentCalls > 0 || limits.CallsPerMinutePerToken > 0 || limits.CallsPerMinutePerPhone > 0 {
-			if _, err := tx.Exec(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, c.AccountID); err != nil {
-				return err
-			}
+	// Two round trips (pipeline.go): the locks, the insert and the counts
+	// the limits need; then, if no limit is broken, the event and the
+	// commit.
+	err := db.writePipelined(ctx, func(tx *pipelinedTx) error {
+		b := &pgx.Batch{}
+		if anyLimit(limits) {
+			b.Queue(`SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, c.AccountID)
 		}
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM phones WHERE id = $1 FOR KEY SHARE`, c.PhoneID); err != nil {
+		b.Queue(`SELECT 1 FROM phones WHERE id = $1 FOR KEY SHARE`, c.PhoneID)
+		b.Queue(callInsertQuery, args...)
+		var counts limitCounts
+		queueLimitCounts(b, c, limits, now, &counts)
+		if err := tx.send(ctx, b); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, query, args...); err != nil {
+		if err := checkCallLimits(ctx, tx.querier(), c, limits, counts, now); err != nil {
 			return err
 		}
-		if err := checkCallLimits(ctx, tx, c, limits, now); err != nil {
+		b = &pgx.Batch{}
+		queueDispatchNotify(b, c)
+		if err := queueEvent(b, c, ev, now); err != nil {
 			return err
 		}
-		if err := notifyDispatch(ctx, tx, c); err != nil {
-			return err
-		}
-		return insertEvent(ctx, tx, c, ev, now)
+		return tx.commit(ctx, b)
 	})
 	if err == nil {
 		db.notices.add(ev)
 	}
 	return callError("create call", err)
 }
+
+// callInsertQuery inserts a call: its id, its account, then callColumns.
+var callInsertQuery = "INSERT INTO calls (id, account_id, " + strings.Join(callColumns, ", ") +
+	") VALUES (" + placeholders(1, 2+len(callColumns)) + ")"
 
 // UpdateCall saves c (matched by account and id; its id, account and
 // creation time are kept) and appends ev, if not nil, in one transaction.

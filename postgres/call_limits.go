@@ -28,6 +28,12 @@ func windowQueries(who, nth string) (count, nthOldest string) {
 	return "SELECT count(*) " + cond, "SELECT created_at " + cond + " ORDER BY created_at LIMIT 1 OFFSET " + nth
 }
 
+// The window queries of each calls-per-minute limit, written once.
+var (
+	tokenCountQuery, tokenNthQuery = windowQueries(tokenCalls, "$3")
+	phoneCountQuery, phoneNthQuery = windowQueries(phoneCalls, "$4")
+)
+
 // talkTimeQuery is, for an account, the microseconds of talk of its
 // calls that ended on a UTC day (account_daily_talk, kept by a trigger:
 // 004) plus the talk so far of its calls in progress (as many rows as
@@ -37,57 +43,68 @@ const talkTimeQuery = `SELECT
 	+ (EXTRACT(EPOCH FROM COALESCE((SELECT sum($3::timestamptz - answered_at) FROM calls
 		WHERE account_id = $1 AND status = $4 AND answered_at IS NOT NULL), interval '0')) * 1000000)::bigint`
 
-// checkCallLimits counts, inside CreateCall's transaction and after the
-// insert of c, what limits cap, and returns ERATELIMIT for the first one
-// c breaks: calls at once, then calls per minute per token, then per
-// phone. Each count is served by an index. CreateCall holds the account's
-// row lock, so no other creation of the account runs meanwhile.
-func checkCallLimits(ctx context.Context, tx pgx.Tx, c *sipsim.Call, limits sipsim.CallLimits, now time.Time) error {
-	if limit := limits.MaxConcurrentCalls; limit > 0 {
-		var active int
-		if err := tx.QueryRow(ctx, activeCountQuery, c.AccountID).Scan(&active); err != nil {
-			return fmt.Errorf("count active calls: %w", err)
-		}
-		if active > limit {
-			e := sipsim.Errorf(sipsim.ERATELIMIT, "Too many calls at once: this account may have %d calls in progress", limit)
-			e.Details = []string{"Retry when one of them has ended"}
-			e.Limit = limit
-			return e
-		}
+// limitCounts are what CreateCall counts, after the insert of a call, for
+// the limits it has: calls at once, and calls in the last minute of the
+// token and of the phone, the new call included.
+type limitCounts struct {
+	active, perToken, perPhone int
+}
+
+// anyLimit reports whether limits caps anything CreateCall counts.
+func anyLimit(limits sipsim.CallLimits) bool {
+	return limits.MaxConcurrentCalls > 0 || limits.CallsPerMinutePerToken > 0 || limits.CallsPerMinutePerPhone > 0
+}
+
+// queueLimitCounts queues on b the counts limits need (each served by an
+// index), which fill n when b's results are read.
+func queueLimitCounts(b *pgx.Batch, c *sipsim.Call, limits sipsim.CallLimits, now time.Time, n *limitCounts) {
+	scan := func(dst *int) func(pgx.Row) error {
+		return func(row pgx.Row) error { return row.Scan(dst) }
+	}
+	if limits.MaxConcurrentCalls > 0 {
+		b.Queue(activeCountQuery, c.AccountID).QueryRow(scan(&n.active))
 	}
 	since := now.Add(-sipsim.CallRateWindow)
-	if limit := limits.CallsPerMinutePerToken; limit > 0 && c.TokenID != 0 {
-		count, nth := windowQueries(tokenCalls, "$3")
-		wait, err := rateWait(ctx, tx, limit, now, count, nth, c.TokenID, since)
-		if err != nil || wait > 0 {
-			return rateError(err, limit, wait, "Too many calls placed with this API token: the limit is %d per minute", limit)
-		}
+	if limits.CallsPerMinutePerToken > 0 && c.TokenID != 0 {
+		b.Queue(tokenCountQuery, c.TokenID, since).QueryRow(scan(&n.perToken))
 	}
-	if limit := limits.CallsPerMinutePerPhone; limit > 0 {
-		count, nth := windowQueries(phoneCalls, "$4")
-		wait, err := rateWait(ctx, tx, limit, now, count, nth, c.AccountID, c.PhoneID, since)
-		if err != nil || wait > 0 {
-			return rateError(err, limit, wait, "Too many calls placed from phone %d: the limit is %d per minute", c.PhoneID, limit)
-		}
+	if limits.CallsPerMinutePerPhone > 0 {
+		b.Queue(phoneCountQuery, c.AccountID, c.PhoneID, since).QueryRow(scan(&n.perPhone))
+	}
+}
+
+// checkCallLimits returns ERATELIMIT for the first limit c breaks, given
+// n counted in CreateCall's transaction: calls at once, then calls per
+// minute per token, then per phone. CreateCall holds the account's row
+// lock, so no other creation of the account runs meanwhile. Only a limit
+// broken costs a query more (q, in the transaction): how long to wait.
+func checkCallLimits(ctx context.Context, q querier, c *sipsim.Call, limits sipsim.CallLimits, n limitCounts, now time.Time) error {
+	if limit := limits.MaxConcurrentCalls; limit > 0 && n.active > limit {
+		e := sipsim.Errorf(sipsim.ERATELIMIT, "Too many calls at once: this account may have %d calls in progress", limit)
+		e.Details = []string{"Retry when one of them has ended"}
+		e.Limit = limit
+		return e
+	}
+	since := now.Add(-sipsim.CallRateWindow)
+	if limit := limits.CallsPerMinutePerToken; limit > 0 && c.TokenID != 0 && n.perToken > limit {
+		wait, err := rateWait(ctx, q, limit, n.perToken, now, tokenNthQuery, c.TokenID, since)
+		return rateError(err, limit, wait, "Too many calls placed with this API token: the limit is %d per minute", limit)
+	}
+	if limit := limits.CallsPerMinutePerPhone; limit > 0 && n.perPhone > limit {
+		wait, err := rateWait(ctx, q, limit, n.perPhone, now, phoneNthQuery, c.AccountID, c.PhoneID, since)
+		return rateError(err, limit, wait, "Too many calls placed from phone %d: the limit is %d per minute", c.PhoneID, limit)
 	}
 	return nil
 }
 
-// rateWait counts the calls of the window (countQuery with args), the new
-// call included. Over limit, it returns how long until enough of them
-// leave the window for one more call; else 0.
-func rateWait(ctx context.Context, tx pgx.Tx, limit int, now time.Time, countQuery, nthQuery string, args ...any) (time.Duration, error) {
-	var n int
-	if err := tx.QueryRow(ctx, countQuery, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count recent calls: %w", err)
-	}
-	if n <= limit {
-		return 0, nil
-	}
+// rateWait is, for n calls in the window (the new call included) over
+// limit, how long until enough of them leave the window for one more
+// call. nthQuery with args finds the oldest that must leave.
+func rateWait(ctx context.Context, q querier, limit, n int, now time.Time, nthQuery string, args ...any) (time.Duration, error) {
 	// The n-1 earlier calls must drop to limit-1: the (n-limit)-th oldest
 	// leaving the window frees the slot.
 	var oldest time.Time
-	if err := tx.QueryRow(ctx, nthQuery, append(args, n-limit-1)...).Scan(&oldest); err != nil {
+	if err := q.QueryRow(ctx, nthQuery, append(args, n-limit-1)...).Scan(&oldest); err != nil {
 		return 0, fmt.Errorf("oldest recent call: %w", err)
 	}
 	// At least a microsecond: a refusal always says to wait.

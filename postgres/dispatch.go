@@ -23,14 +23,14 @@ const (
 	cancelChannel = "sipsim_cancel"
 )
 
-// notifyDispatch wakes the node a new call is dispatched to, when tx
-// commits. Nothing for a call its creator runs.
-func notifyDispatch(ctx context.Context, tx pgx.Tx, c *sipsim.Call) error {
+// queueDispatchNotify queues on b, a batch of the transaction that
+// creates c, the notification that wakes the node c is dispatched to,
+// sent when the transaction commits. Nothing for a call its creator runs.
+func queueDispatchNotify(b *pgx.Batch, c *sipsim.Call) {
 	if c.Dispatch == nil || c.Dispatch.Claimed {
-		return nil
+		return
 	}
-	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, dispatchChannel, c.NodeID)
-	return err
+	b.Queue(`SELECT pg_notify($1, $2)`, dispatchChannel, c.NodeID)
 }
 
 // ClaimDispatchedCalls marks the node's pending dispatched calls claimed

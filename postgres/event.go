@@ -32,18 +32,23 @@ func scanEvent(row pgx.Row) (*sipsim.CallEvent, error) {
 	return &ev, nil
 }
 
-// insertEvent appends ev (if not nil) to c's timeline inside tx, with its
-// webhook deliveries, and sets ev.ID. Its notification to the nodes is
-// the caller's to send once tx has committed (db.notices.add). The event
-// always belongs to c: its AccountID and CallID are set from c. An empty
-// Status defaults to c's, a zero At to now. It takes the account's event
-// lock first (see lockEventsQuery), held until tx ends.
+// queueEvent queues on b, the batch that commits c's write, the insert
+// of ev (if not nil) on c's timeline with its webhook deliveries; ev.ID
+// and ev.Deliveries are set when b's results are read. Its notification
+// to the nodes is the caller's to send once the transaction has committed
+// (db.notices.add). The event always belongs to c: its AccountID and
+// CallID are set from c. An empty Status defaults to c's, a zero At to
+// now. The account's event lock (see lockEventsQuery) is queued first: it
+// is held from there to the commit, which the same round trip carries, as
+// each round trip under it was one more wait for every other call step of
+// the account (bench/caps --db postgres).
 //
-// ev.Call is replaced by the store's snapshot of c as just saved (times at
-// storage precision, UpdatedAt from the store's clock, the tags it carries
-// now), so that the snapshot agrees with the call row and ev.Call equals
-// what a read returns.
-func insertEvent(ctx context.Context, tx pgx.Tx, c *sipsim.Call, ev *sipsim.CallEvent, now time.Time) error {
+// ev.Call is replaced by the store's snapshot of c as it will be saved
+// (times at storage precision, UpdatedAt from the store's clock, the tags
+// c carries, which the caller has read in the transaction), so that the
+// snapshot agrees with the call row and ev.Call equals what a read
+// returns.
+func queueEvent(b *pgx.Batch, c *sipsim.Call, ev *sipsim.CallEvent, now time.Time) error {
 	if ev == nil {
 		return nil
 	}
@@ -64,23 +69,10 @@ func insertEvent(ctx context.Context, tx pgx.Tx, c *sipsim.Call, ev *sipsim.Call
 	// times are already in the store's form. Decoding the snapshot made
 	// the copy before, at 3% of the server's CPU (bench/caps).
 	ev.Call = c.Clone()
-	// The account's event lock (see lockEventsQuery), the event and its
-	// outbox rows go in one round trip: the lock is held from here to the
-	// commit, and each round trip under it was one more wait for every
-	// other call step of the account (bench/caps --db postgres).
-	b := &pgx.Batch{}
 	b.Queue(lockEventsQuery, eventLockClass, ev.AccountID)
-	b.Queue(insertEventQuery, ev.AccountID, ev.CallID, ev.Type, string(ev.Status), ev.At, string(snapshot))
-	res := tx.SendBatch(ctx, b)
-	if _, err := res.Exec(); err != nil {
-		res.Close()
-		return fmt.Errorf("event lock: %w", err)
-	}
-	if err := res.QueryRow().Scan(&ev.ID, &ev.Deliveries); err != nil {
-		res.Close()
-		return err
-	}
-	return res.Close()
+	b.Queue(insertEventQuery, ev.AccountID, ev.CallID, ev.Type, string(ev.Status), ev.At, string(snapshot)).
+		QueryRow(func(row pgx.Row) error { return row.Scan(&ev.ID, &ev.Deliveries) })
+	return nil
 }
 
 // insertEventQuery stores an event and, from the same statement, its

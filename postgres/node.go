@@ -94,23 +94,47 @@ func (db *DB) EndOrphanedCall(ctx context.Context, c *sipsim.Call, ev *sipsim.Ca
 // conditionalWrite runs query, an UPDATE of c whose WHERE clause holds
 // the write's conditions, returning created_at, and stores ev with it; or
 // tells why nothing matched: ENOTFOUND, or ECONFLICT with why.
+//
+// Without an event the UPDATE is a transaction of its own. With one, it
+// is a pipelined transaction of two round trips (pipeline.go): the UPDATE
+// with the read of the call's tags, which the event's snapshot shows as
+// they are at this moment; then the event and the commit.
 func (db *DB) conditionalWrite(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEvent, now time.Time, query string, args []any, why string) error {
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, query, args...).Scan(&c.CreatedAt)
+	if ev == nil {
+		err := db.pool.QueryRow(ctx, query, args...).Scan(&c.CreatedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return callMissingOrTaken(ctx, tx, c, why)
+			return callMissingOrTaken(ctx, db.pool, c, why)
 		}
-		if err != nil {
+		return err
+	}
+	err := db.writePipelined(ctx, func(tx *pipelinedTx) error {
+		var (
+			matched bool
+			tags    []sipsim.Tag
+		)
+		b := &pgx.Batch{}
+		b.Queue(query, args...).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				matched = true
+				if err := rows.Scan(&c.CreatedAt); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		})
+		queueCallTags(b, c.ID, &tags)
+		if err := tx.send(ctx, b); err != nil {
 			return err
 		}
-		if ev == nil {
-			return nil
+		if !matched {
+			return callMissingOrTaken(ctx, tx.querier(), c, why)
 		}
-		// The event's snapshot shows the tags the call has at this moment.
-		if err := loadCallTags(ctx, tx, []*sipsim.Call{c}); err != nil {
+		c.Tags = tags
+		b = &pgx.Batch{}
+		if err := queueEvent(b, c, ev, now); err != nil {
 			return err
 		}
-		return insertEvent(ctx, tx, c, ev, now)
+		return tx.commit(ctx, b)
 	})
 	if err == nil {
 		db.notices.add(ev)
@@ -120,9 +144,9 @@ func (db *DB) conditionalWrite(ctx context.Context, c *sipsim.Call, ev *sipsim.C
 
 // callMissingOrTaken tells why a conditional write of c changed nothing:
 // ENOTFOUND if the call does not exist, else ECONFLICT with why.
-func callMissingOrTaken(ctx context.Context, tx pgx.Tx, c *sipsim.Call, why string) error {
+func callMissingOrTaken(ctx context.Context, q querier, c *sipsim.Call, why string) error {
 	var exists bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM calls WHERE account_id = $1 AND id = $2)`,
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM calls WHERE account_id = $1 AND id = $2)`,
 		c.AccountID, c.ID).Scan(&exists)
 	switch {
 	case err != nil:

@@ -135,6 +135,26 @@ func callAndTagExist(ctx context.Context, q querier, accountID int64, callID str
 	return nil
 }
 
+// callTagsQuery reads the tags of the calls whose ids are in $1, ordered
+// by name, each row led by its call's id.
+const callTagsQuery = `
+	SELECT ct.call_id, t.id, t.account_id, t.name, t.color, t.created_at, t.updated_at
+	FROM call_tags ct JOIN tags t ON t.id = ct.tag_id
+	WHERE ct.call_id = ANY ($1) ORDER BY t.name, t.id`
+
+// callTag is a row of callTagsQuery.
+type callTag struct {
+	callID string
+	tag    sipsim.Tag
+}
+
+func scanCallTag(row pgx.Row) (callTag, error) {
+	var ct callTag
+	t := &ct.tag
+	err := row.Scan(&ct.callID, &t.ID, &t.AccountID, &t.Name, &t.Color, &t.CreatedAt, &t.UpdatedAt)
+	return ct, err
+}
+
 // loadCallTags sets the Tags of each call, ordered by name, with one query
 // for all of them.
 func loadCallTags(ctx context.Context, q querier, calls []*sipsim.Call) error {
@@ -150,28 +170,29 @@ func loadCallTags(ctx context.Context, q querier, calls []*sipsim.Call) error {
 			ids = append(ids, c.ID)
 		}
 	}
-	type callTag struct {
-		callID string
-		tag    *sipsim.Tag
-	}
-	rows, err := queryAll(ctx, q, func(row pgx.Row) (callTag, error) {
-		var (
-			ct callTag
-			t  sipsim.Tag
-		)
-		err := row.Scan(&ct.callID, &t.ID, &t.AccountID, &t.Name, &t.Color, &t.CreatedAt, &t.UpdatedAt)
-		ct.tag = &t
-		return ct, err
-	}, `
-		SELECT ct.call_id, t.id, t.account_id, t.name, t.color, t.created_at, t.updated_at
-		FROM call_tags ct JOIN tags t ON t.id = ct.tag_id
-		WHERE ct.call_id = ANY ($1) ORDER BY t.name, t.id`, ids)
+	rows, err := queryAll(ctx, q, scanCallTag, callTagsQuery, ids)
 	if err != nil {
 		return err
 	}
 	for _, r := range rows {
 		c := byID[r.callID]
-		c.Tags = append(c.Tags, *r.tag)
+		c.Tags = append(c.Tags, r.tag)
 	}
 	return nil
+}
+
+// queueCallTags queues on b the read of a call's tags, which sets *dst
+// when b's results are read.
+func queueCallTags(b *pgx.Batch, callID string, dst *[]sipsim.Tag) {
+	b.Queue(callTagsQuery, []string{callID}).Query(func(rows pgx.Rows) error {
+		*dst = nil
+		for rows.Next() {
+			r, err := scanCallTag(rows)
+			if err != nil {
+				return err
+			}
+			*dst = append(*dst, r.tag)
+		}
+		return rows.Err()
+	})
 }
