@@ -16,7 +16,7 @@ import (
 var activeCondition = "status IN (" + quoteList(sipsim.ActiveCallStatuses) + ")"
 
 // callColumns are the call's columns other than id and account_id, in the
-// order of callArgs and scanCall.
+// order of appendCallArgs and scanCall.
 var callColumns = []string{
 	"phone_id", "target_number", "caller_id", "direction", "source", "status", "ended_reason",
 	"created_at", "updated_at", "answered_at", "ended_at",
@@ -32,17 +32,23 @@ var callColumns = []string{
 
 var callSelect = "SELECT id, account_id, " + strings.Join(callColumns, ", ") + " FROM calls "
 
-func legArgs(l *sipsim.Leg) []any {
-	return []any{string(l.Status), l.SIPCode, l.Contact,
+func appendLegArgs(args []any, l *sipsim.Leg) []any {
+	return append(args, string(l.Status), l.SIPCode, l.Contact,
 		l.StartedAt, l.RingingAt, l.AnsweredAt, l.EndedAt,
-		l.ForwardedTo, l.AnsweredBy}
+		l.ForwardedTo, l.AnsweredBy)
 }
 
-func callArgs(c *sipsim.Call) []any {
-	args := []any{c.PhoneID, c.TargetNumber, c.CallerID, c.Direction, c.Source, string(c.Status), string(c.EndedReason),
-		c.CreatedAt, c.UpdatedAt, c.AnsweredAt, c.EndedAt}
-	args = append(args, legArgs(&c.AgentLeg)...)
-	args = append(args, legArgs(&c.TargetLeg)...)
+// appendCallArgs appends c's values in the order of callColumns, leaving
+// out created_at unless withCreated (an UPDATE keeps it), into one slice
+// as SQLite's does (sqlite/call.go): each write of a step builds them.
+func appendCallArgs(args []any, c *sipsim.Call, withCreated bool) []any {
+	args = append(args, c.PhoneID, c.TargetNumber, c.CallerID, c.Direction, c.Source, string(c.Status), string(c.EndedReason))
+	if withCreated {
+		args = append(args, c.CreatedAt)
+	}
+	args = append(args, c.UpdatedAt, c.AnsweredAt, c.EndedAt)
+	args = appendLegArgs(args, &c.AgentLeg)
+	args = appendLegArgs(args, &c.TargetLeg)
 	args = append(args, c.HasRecording, c.RecordingDuration, c.TokenID, c.NodeID)
 	return append(args, storesql.DispatchArgs(c.Dispatch)...)
 }
@@ -130,7 +136,7 @@ func (db *DB) CreateCall(ctx context.Context, c *sipsim.Call, ev *sipsim.CallEve
 	now := db.stamp()
 	c.CreatedAt, c.UpdatedAt, c.Tags = now, now, nil
 	normalizeCall(c)
-	args := append([]any{c.ID, c.AccountID}, callArgs(c)...)
+	args := appendCallArgs(append(make([]any, 0, 2+len(callColumns)), c.ID, c.AccountID), c, true)
 	// Two round trips (pipeline.go): the locks, the insert and the counts
 	// the limits need; then, if no limit is broken, the event and the
 	// commit.
@@ -211,11 +217,8 @@ func callSets(c *sipsim.Call, ps *params) string {
 	if len(ps.args) != 0 {
 		panic("postgres: callSets after other parameters")
 	}
-	for i, v := range callArgs(c) {
-		if callColumns[i] != "created_at" {
-			ps.args = append(ps.args, v)
-		}
-	}
+	// Room for the WHERE clause's few parameters after the SET list's.
+	ps.args = appendCallArgs(make([]any, 0, len(callColumns)+4), c, false)
 	return callSetList
 }
 
