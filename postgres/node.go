@@ -113,14 +113,13 @@ func (db *DB) conditionalWrite(ctx context.Context, c *sipsim.Call, ev *sipsim.C
 			tags    []sipsim.Tag
 		)
 		b := &pgx.Batch{}
-		b.Queue(query, args...).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				matched = true
-				if err := rows.Scan(&c.CreatedAt); err != nil {
-					return err
-				}
+		b.Queue(query, args...).QueryRow(func(row pgx.Row) error {
+			err := row.Scan(&c.CreatedAt)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil // told apart below; an error would end the batch
 			}
-			return rows.Err()
+			matched = err == nil
+			return err
 		})
 		queueCallTags(b, c.ID, &tags)
 		if err := tx.send(ctx, b); err != nil {

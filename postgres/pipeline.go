@@ -13,9 +13,13 @@ import (
 // statements goes to the server in one round trip, BEGIN in the first
 // batch and COMMIT in the last. A step's save took five round trips as
 // separate statements (BEGIN, the UPDATE, its tags, the event, COMMIT);
-// pipelined it takes two. PostgreSQL spent over half of its CPU in the
-// kernel, receiving, answering and being woken for each round trip, at
-// 7 ms of CPU per call (bench/caps --db postgres, docs/benchmarks.md).
+// pipelined it takes two. The account's locks were held across those
+// round trips, and over a quarter of PostgreSQL's CPU went to system
+// calls, sending, receiving and being woken for each (bench/caps --db
+// postgres, docs/benchmarks.md, "Session 6").
+//
+// pgx's own Batch.BeginTx puts BEGIN in a batch, but its Tx then commits
+// in a round trip of its own; COMMIT in the last batch saves that one.
 //
 // A batch runs its statements in order and stops at the first error: the
 // server skips the rest of the batch, COMMIT included, and the

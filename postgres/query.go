@@ -24,6 +24,12 @@ func queryAll[T any](ctx context.Context, q querier, scan func(pgx.Row) (T, erro
 	if err != nil {
 		return nil, err
 	}
+	return collectAll(rows, scan)
+}
+
+// collectAll scans every row of rows with scan and closes rows; the result
+// is never nil.
+func collectAll[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
 	defer rows.Close()
 	out := []T{}
 	for rows.Next() {

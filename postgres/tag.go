@@ -185,14 +185,11 @@ func loadCallTags(ctx context.Context, q querier, calls []*sipsim.Call) error {
 // when b's results are read.
 func queueCallTags(b *pgx.Batch, callID string, dst *[]sipsim.Tag) {
 	b.Queue(callTagsQuery, []string{callID}).Query(func(rows pgx.Rows) error {
+		cts, err := collectAll(rows, scanCallTag)
 		*dst = nil
-		for rows.Next() {
-			r, err := scanCallTag(rows)
-			if err != nil {
-				return err
-			}
-			*dst = append(*dst, r.tag)
+		for _, ct := range cts {
+			*dst = append(*dst, ct.tag)
 		}
-		return rows.Err()
+		return err
 	})
 }
